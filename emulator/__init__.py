@@ -1,0 +1,1 @@
+"""ossemu: a local Alibaba Cloud OSS emulator and its test kit (server, receiver, fixtures, CLI)."""

@@ -1,0 +1,83 @@
+"""HTTP semantics OSS shares with the web: dates, ranges, conditional requests. Pure functions."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from email.utils import formatdate, parsedate_to_datetime
+
+from .errors import OssError
+
+_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def http_date(epoch: float) -> str:
+    """RFC 1123 with a two-digit day, as oss2's parser insists on."""
+    return formatdate(epoch, usegmt=True)
+
+
+def iso8601(epoch: float) -> str:
+    """``2012-02-23T07:01:34.000Z``: oss2 requires the literal ``.000``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(epoch))
+
+
+def parse_http_date(value: str) -> float | None:
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def new_request_id() -> str:
+    """24 uppercase hex characters, the shape of OSS's ``x-oss-request-id``."""
+    return os.urandom(12).hex().upper()
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``Range: bytes=a-b`` -> inclusive (start, end), or None to send the whole object.
+
+    OSS ignores a malformed or multi-range header and returns 200 with the whole object; a
+    well-formed range that starts past the end is 416 ``InvalidRange``.
+    """
+    if not header:
+        return None
+    m = _RANGE_RE.match(header.strip())
+    if not m or (not m.group(1) and not m.group(2)):
+        return None
+    first, last = m.group(1), m.group(2)
+    if not first:  # suffix range: the last N bytes
+        n = int(last)
+        if n == 0:
+            raise OssError("InvalidRange", ActualObjectSize=str(size), RangeRequested=header)
+        return max(size - n, 0), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None
+    if start >= size:
+        raise OssError("InvalidRange", ActualObjectSize=str(size), RangeRequested=header)
+    return start, min(end, size - 1)
+
+
+def check_preconditions(headers: dict[str, str], etag: str, last_modified: float) -> int | None:
+    """Evaluate If-Match & co.; returns 304 for a GET that needs no body, raises 412, else None."""
+    quoted = f'"{etag}"'
+
+    def matches(value: str) -> bool:
+        tags = [t.strip() for t in value.split(",")]
+        return "*" in tags or quoted in tags or etag in tags
+
+    if (v := headers.get("if-match")) is not None and not matches(v):
+        raise OssError("PreconditionFailed", Condition="If-Match")
+    if (v := headers.get("if-unmodified-since")) is not None:
+        since = parse_http_date(v)
+        if since is not None and int(last_modified) > since:
+            raise OssError("PreconditionFailed", Condition="If-Unmodified-Since")
+    if (v := headers.get("if-none-match")) is not None and matches(v):
+        return 304
+    if (v := headers.get("if-modified-since")) is not None:
+        since = parse_http_date(v)
+        if since is not None and int(last_modified) <= since:
+            return 304
+    return None

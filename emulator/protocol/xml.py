@@ -1,0 +1,104 @@
+"""XML in and out: result documents rendered from nested tuples; client XML parsed safely.
+
+Client bodies go through ``defusedxml`` with a size cap, so entity expansion, external entities
+and DTDs are refused as ``MalformedXML`` instead of being expanded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Union
+from urllib.parse import quote
+from xml.etree.ElementTree import Element
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from .errors import BadRequest
+from .http import iso8601
+
+# A node is (tag, text) or (tag, [children]); None values are skipped.
+Node = tuple[str, Union[str, int, bool, None, "list[Node]"]]
+
+MAX_XML_BODY = 4 * 1024 * 1024
+
+
+def render(root: str, children: Iterable[Node]) -> bytes:
+    """``render("ListAllMyBucketsResult", [("Owner", [...]), ...])`` -> UTF-8 XML bytes."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n']
+    _emit(out, (root, list(children)))
+    return "".join(out).encode()
+
+
+def render_text(root: str, text: str) -> bytes:
+    """A document whose root holds only text (``<LocationConstraint>oss-cn-hangzhou</…>``)."""
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}>{_escape(text)}</{root}>'.encode()
+
+
+def _emit(out: list[str], node: Node) -> None:
+    tag, value = node
+    if value is None:
+        return
+    if isinstance(value, list):
+        out.append(f"<{tag}>")
+        for child in value:
+            _emit(out, child)
+        out.append(f"</{tag}>")
+    else:
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        out.append(f"<{tag}>{_escape(text)}</{tag}>")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
+        '"', "&quot;")
+
+
+def encode_key(key: str, encoding_type: str | None) -> str:
+    """Keys in listings, URL-encoded when the client asked ``encoding-type=url``."""
+    return quote(key, safe="/") if encoding_type == "url" else key
+
+
+def etag(value: str) -> str:
+    return f'"{value}"'
+
+
+def timestamp(epoch: float) -> str:
+    return iso8601(epoch)
+
+
+def parse(body: bytes, root: str) -> Element:
+    """Parse a client document whose root must be ``root``; anything else is ``MalformedXML``."""
+    if len(body) > MAX_XML_BODY:
+        raise BadRequest("MalformedXML")
+    try:
+        element = SafeET.fromstring(body, forbid_dtd=True)
+    except (SafeET.ParseError, DefusedXmlException, ValueError, UnicodeDecodeError):
+        raise BadRequest("MalformedXML") from None
+    if element.tag != root:
+        raise BadRequest("MalformedXML")
+    return element
+
+
+def parse_complete_parts(body: bytes) -> list[tuple[int, str]]:
+    """``<CompleteMultipartUpload><Part><PartNumber/><ETag/></Part>…`` -> [(number, etag)]."""
+    doc = parse(body, "CompleteMultipartUpload")
+    parts = []
+    for part in doc.findall("Part"):
+        number, tag = part.findtext("PartNumber"), part.findtext("ETag")
+        if number is None or tag is None or not number.strip().isdigit():
+            raise BadRequest("MalformedXML")
+        parts.append((int(number), tag.strip()))
+    if not parts:
+        raise BadRequest("MalformedXML")
+    return parts
+
+
+def parse_delete_keys(body: bytes) -> tuple[list[str], bool]:
+    """``<Delete><Quiet/><Object><Key/></Object>…`` -> (keys, quiet)."""
+    doc = parse(body, "Delete")
+    keys = [o.findtext("Key") for o in doc.findall("Object")]
+    if not keys or any(k is None for k in keys) or len(keys) > 1000:
+        raise BadRequest("MalformedXML")
+    quiet = (doc.findtext("Quiet") or "false").strip().lower() == "true"
+    return [k for k in keys if k is not None], quiet

@@ -1,0 +1,168 @@
+"""Immutable blob files: streamed to a temp file, fsync'd, then renamed into place.
+
+A blob is never rewritten: a new object version is a new blob, so a reader that opened the old one
+keeps reading whole bytes while a writer commits. Temp files are named after their writer's
+*owner id*; each process holds ``owners/<id>.lock`` for its lifetime, so start-up cleanup removes
+only the temp files of writers that are dead, never those of a live process sharing the data dir.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import anycrc
+from filelock import FileLock, Timeout
+
+from ..protocol.errors import BadRequest
+
+CHUNK = 1024 * 1024
+_CRC64 = anycrc.Model("CRC64-XZ")
+
+
+def crc64(data: bytes | memoryview, init: int | None = None) -> int:
+    """CRC-64/XZ (OSS's ``x-oss-hash-crc64ecma``), continuing from ``init`` when given."""
+    return _CRC64.calc(data) if init is None else _CRC64.calc(data, init)
+
+
+def crc64_combine(crc1: int, crc2: int, len2: int) -> int:
+    """CRC of A+B from CRC(A), CRC(B) and len(B), without reading the bytes again."""
+    return _CRC64.combine(crc1, crc2, len2)
+
+
+@dataclass(frozen=True)
+class WrittenBlob:
+    temp_path: Path
+    size: int
+    md5: bytes
+    crc64: int
+
+    @property
+    def etag(self) -> str:
+        return self.md5.hex().upper()
+
+    @property
+    def content_md5(self) -> str:
+        return base64.b64encode(self.md5).decode()
+
+
+class BlobStore:
+    """Owns ``tmp/``, ``blobs/`` and ``owners/`` under the data dir."""
+
+    def __init__(self, root: Path) -> None:
+        self.tmp_dir = root / "tmp"
+        self.blob_dir = root / "blobs"
+        self.owner_dir = root / "owners"
+        for d in (self.tmp_dir, self.blob_dir, self.owner_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._owner_lock = FileLock(str(self.owner_dir / f"{self.owner}.lock"))
+        self._owner_lock.acquire()
+        self.remove_dead_writers_temp_files()
+
+    def close(self) -> None:
+        self._owner_lock.release()
+        (self.owner_dir / f"{self.owner}.lock").unlink(missing_ok=True)
+
+    def remove_dead_writers_temp_files(self) -> int:
+        """Delete temp files whose writer process is gone; return how many."""
+        removed = 0
+        for lock_path in self.owner_dir.glob("*.lock"):
+            owner = lock_path.stem
+            if owner == self.owner:
+                continue
+            lock = FileLock(str(lock_path), timeout=0)
+            try:
+                lock.acquire()
+            except Timeout:
+                continue  # a live process holds it
+            try:
+                for tmp in self.tmp_dir.glob(f"{owner}.*"):
+                    tmp.unlink(missing_ok=True)
+                    removed += 1
+                lock_path.unlink(missing_ok=True)
+            finally:
+                lock.release()
+        return removed
+
+    def new_temp_path(self) -> Path:
+        return self.tmp_dir / f"{self.owner}.{uuid.uuid4().hex}"
+
+    def write(self, chunks: Iterator[bytes], *, limit: int | None = None) -> WrittenBlob:
+        """Stream ``chunks`` to a temp file, hashing as it goes; fsync before returning."""
+        path = self.new_temp_path()
+        md5 = hashlib.md5()
+        crc = 0
+        size = 0
+        try:
+            with open(path, "wb") as f:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if limit is not None and size > limit:
+                        raise BadRequest("EntityTooLarge")
+                    md5.update(chunk)
+                    crc = crc64(chunk, crc)
+                    f.write(chunk)
+                f.flush()
+                os.fsync(f.fileno())
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return WrittenBlob(path, size, md5.digest(), crc)
+
+    def concatenate(self, blob_names: list[str]) -> Path:
+        """Join blobs into one temp file inside the kernel (no bytes through Python memory)."""
+        path = self.new_temp_path()
+        try:
+            with open(path, "wb", buffering=0) as out:
+                for name in blob_names:
+                    with open(self.path_of(name), "rb", buffering=0) as src:
+                        _copy_file(src, out)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return path
+
+    def path_of(self, name: str) -> Path:
+        return self.blob_dir / name[:2] / name
+
+    def install(self, temp_path: Path) -> str:
+        """Rename a finished temp file to a fresh blob name; the caller commits the name."""
+        name = uuid.uuid4().hex
+        target = self.path_of(name)
+        target.parent.mkdir(exist_ok=True)
+        os.replace(temp_path, target)
+        return name
+
+    def delete(self, name: str) -> None:
+        if name:
+            self.path_of(name).unlink(missing_ok=True)
+
+    def all_blob_names(self) -> Iterator[str]:
+        for sub in self.blob_dir.iterdir():
+            if sub.is_dir():
+                for f in sub.iterdir():
+                    yield f.name
+
+
+def _copy_file(src: BinaryIO, dst: BinaryIO) -> None:
+    size = os.fstat(src.fileno()).st_size
+    offset = 0
+    try:
+        while offset < size:
+            n = os.copy_file_range(src.fileno(), dst.fileno(), size - offset)
+            if n == 0:
+                break
+            offset += n
+    except OSError:  # filesystems without copy_file_range: copy through a bounded buffer
+        src.seek(offset)
+        while chunk := src.read(CHUNK):
+            dst.write(chunk)

@@ -1,0 +1,299 @@
+"""Buckets and objects on disk: the only code that touches the data dir.
+
+Layout (``tests/emulator/test_storage.py`` asserts it, so this drawing cannot drift)::
+
+    <data_dir>/
+      index.sqlite3      metadata of buckets, objects, uploads, parts (WAL; the source of truth)
+      blobs/ab/<uuid>    immutable object and part bytes, named by a random uuid, never by key
+      tmp/<owner>.<uuid> bytes being received; renamed into blobs/ at commit
+      owners/<owner>.lock held by each live process; tells start-up cleanup whose temp files to keep
+
+Commit order: stream the body to ``tmp/`` (no lock held) and fsync it; then, inside one SQLite
+``BEGIN IMMEDIATE`` transaction (the cross-process writer lock), rename it into ``blobs/`` and
+upsert the row; after COMMIT, unlink the blob it replaced. An object exists iff its row exists, so
+a crash at any point leaves either the old or the new version visible, never a partial one; an
+orphaned blob is collected at the next start. Keys never become paths, so no key can reach a file
+outside the data dir.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import BinaryIO
+
+from ..protocol.errors import BadRequest, Conflict, NotFound
+from .blobs import BlobStore, WrittenBlob
+from .index import Index
+from .models import BucketInfo, ListPage, ObjectMeta
+from .names import check_bucket_name, check_object_key
+
+MAX_PUT_SIZE = 5 * 1024**3
+
+
+class Storage:
+    """Buckets, objects and multipart uploads under one data dir (several processes may share it)."""
+
+    def __init__(self, root: Path, *, region: str = "cn-hangzhou") -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.root = root
+        self.region = region
+        self.blobs = BlobStore(root)
+        self.index = Index(root / "index.sqlite3")
+        self.collect_garbage()
+        from .multipart import Multipart
+
+        self.multipart = Multipart(self)
+
+    def close(self) -> None:
+        self.index.close()
+        self.blobs.close()
+
+    def collect_garbage(self) -> int:
+        """Delete blobs no row points at (left by a crash between rename and commit)."""
+        with self.index.write() as db:
+            live = {r[0] for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")}
+            orphans = [n for n in self.blobs.all_blob_names() if n not in live]
+            for name in orphans:
+                self.blobs.delete(name)
+        return len(orphans)
+
+    def reset(self) -> None:
+        """Remove every bucket, object and upload (test fixtures call this between tests)."""
+        with self.index.write() as db:
+            blobs = [r[0] for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")]
+            for table in ("parts", "uploads", "objects", "buckets"):
+                db.execute(f"DELETE FROM {table}")
+        for name in blobs:
+            self.blobs.delete(name)
+
+    # -- buckets ---------------------------------------------------------------------------
+
+    def create_bucket(self, name: str) -> BucketInfo:
+        """PutBucket is idempotent for its owner, as on OSS."""
+        check_bucket_name(name)
+        with self.index.write() as db:
+            db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?, ?)", (name, time.time(), self.region))
+            row = db.execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
+        return BucketInfo(row["name"], row["created"], row["region"])
+
+    def get_bucket(self, name: str) -> BucketInfo:
+        row = self.index.read().execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise NotFound("NoSuchBucket", BucketName=name)
+        return BucketInfo(row["name"], row["created"], row["region"])
+
+    def delete_bucket(self, name: str) -> None:
+        with self.index.write() as db:
+            self._require_bucket(db, name)
+            busy = db.execute(
+                "SELECT 1 FROM objects WHERE bucket = ? UNION ALL SELECT 1 FROM uploads WHERE bucket = ?"
+                " LIMIT 1", (name, name)).fetchone()
+            if busy:
+                raise Conflict("BucketNotEmpty", BucketName=name)
+            db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+
+    def drop_bucket(self, name: str) -> None:
+        """Delete a bucket with everything in it (fixture teardown; OSS itself refuses this)."""
+        with self.index.write() as db:
+            blobs = [r[0] for r in db.execute(
+                "SELECT blob FROM objects WHERE bucket = ? UNION ALL SELECT p.blob FROM parts p"
+                " JOIN uploads u ON p.upload_id = u.upload_id WHERE u.bucket = ?", (name, name))]
+            db.execute("DELETE FROM parts WHERE upload_id IN"
+                       " (SELECT upload_id FROM uploads WHERE bucket = ?)", (name,))
+            for table, column in (("uploads", "bucket"), ("objects", "bucket"), ("buckets", "name")):
+                db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
+        for blob in blobs:
+            self.blobs.delete(blob)
+
+    def list_buckets(self, prefix: str = "", marker: str = "", max_keys: int = 100
+                     ) -> tuple[list[BucketInfo], bool]:
+        rows = self.index.read().execute(
+            "SELECT * FROM buckets WHERE name > ? AND name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
+            (marker, _like_prefix(prefix), max_keys + 1)).fetchall()
+        buckets = [BucketInfo(r["name"], r["created"], r["region"]) for r in rows[:max_keys]]
+        return buckets, len(rows) > max_keys
+
+    # -- objects ---------------------------------------------------------------------------
+
+    def put_object(self, bucket: str, key: str, chunks: Iterator[bytes], *,
+                   content_type: str = "application/octet-stream",
+                   headers: dict[str, str] | None = None, forbid_overwrite: bool = False,
+                   expected_md5: str | None = None, expected_size: int | None = None) -> ObjectMeta:
+        """Store a new version of ``key`` atomically; checks Content-MD5 and length after streaming."""
+        check_object_key(key)
+        self.get_bucket(bucket)
+        written = self.blobs.write(chunks, limit=MAX_PUT_SIZE)
+        try:
+            if expected_size is not None and written.size != expected_size:
+                raise BadRequest("IncompleteBody")
+            if expected_md5 is not None and expected_md5 != written.content_md5:
+                raise BadRequest("InvalidDigest", **{"Content-MD5": expected_md5})
+            return self._commit(bucket, key, written, content_type=content_type,
+                                headers=headers or {}, forbid_overwrite=forbid_overwrite)
+        finally:
+            written.temp_path.unlink(missing_ok=True)
+
+    def _commit(self, bucket: str, key: str, written: WrittenBlob, *, content_type: str,
+                headers: dict[str, str], forbid_overwrite: bool, etag: str | None = None,
+                object_type: str = "Normal") -> ObjectMeta:
+        meta = ObjectMeta(bucket=bucket, key=key, size=written.size, etag=etag or written.etag,
+                          crc64=written.crc64,
+                          content_md5="" if object_type == "Multipart" else written.content_md5,
+                          content_type=content_type, last_modified=time.time(),
+                          object_type=object_type, headers=headers)
+        return self.commit_object(meta, written.temp_path, forbid_overwrite=forbid_overwrite)
+
+    def commit_object(self, meta: ObjectMeta, temp_path: Path, *, forbid_overwrite: bool,
+                      before: Callable[[sqlite3.Connection], None] | None = None) -> ObjectMeta:
+        """Make ``temp_path`` the current version of ``meta.key``; ``before(db)`` runs in the txn."""
+        with self.index.write() as db:
+            self._require_bucket(db, meta.bucket)
+            if before is not None:
+                before(db)
+            old = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?",
+                             (meta.bucket, meta.key)).fetchone()
+            if old and forbid_overwrite:
+                raise Conflict("FileAlreadyExists", Key=meta.key)
+            name = self.blobs.install(temp_path)
+            try:
+                db.execute("INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                           (meta.bucket, meta.key, name, meta.size, meta.etag, str(meta.crc64),
+                            meta.content_md5, meta.content_type, meta.object_type,
+                            meta.last_modified, json.dumps(meta.headers)))
+            except BaseException:
+                self.blobs.delete(name)
+                raise
+        if old:
+            self.blobs.delete(old["blob"])
+        return replace(meta, blob=name)
+
+    def head_object(self, bucket: str, key: str) -> ObjectMeta:
+        row = self.index.read().execute("SELECT * FROM objects WHERE bucket = ? AND key = ?",
+                                        (bucket, key)).fetchone()
+        if row is None:
+            self.get_bucket(bucket)
+            raise NotFound("NoSuchKey", Key=key)
+        return _meta_from_row(row)
+
+    def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, BinaryIO]:
+        """The current version and an open handle on its bytes (stable while it is read)."""
+        for _ in range(5):
+            meta = self.head_object(bucket, key)
+            try:
+                return meta, open(self.blobs.path_of(meta.blob), "rb")  # noqa: SIM115
+            except FileNotFoundError:
+                continue  # replaced between the lookup and the open: look again
+        raise NotFound("NoSuchKey", Key=key)
+
+    def delete_object(self, bucket: str, key: str) -> bool:
+        with self.index.write() as db:
+            self._require_bucket(db, bucket)
+            old = db.execute("DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob",
+                             (bucket, key)).fetchone()
+        if old:
+            self.blobs.delete(old["blob"])
+        return old is not None
+
+    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str, *,
+                    content_type: str | None = None, headers: dict[str, str] | None = None,
+                    forbid_overwrite: bool = False) -> ObjectMeta:
+        """Copy bytes into a new blob; ``headers=None`` keeps the source's metadata (COPY)."""
+        check_object_key(key)
+        self.get_bucket(bucket)
+        meta, f = self.open_object(src_bucket, src_key)
+        with f:
+            written = self.blobs.write(iter(lambda: f.read(1024 * 1024), b""))
+        try:
+            return self._commit(bucket, key, written,
+                                content_type=content_type or meta.content_type,
+                                headers=meta.headers if headers is None else headers,
+                                forbid_overwrite=forbid_overwrite)
+        finally:
+            written.temp_path.unlink(missing_ok=True)
+
+    def list_objects(self, bucket: str, *, prefix: str = "", marker: str = "", delimiter: str = "",
+                     max_keys: int = 100) -> ListPage:
+        """One page in UTF-8 byte order; keys under a delimiter fold into one common prefix."""
+        self.get_bucket(bucket)
+        db = self.index.read()
+        entries: list[ObjectMeta | str] = []
+        cursor, inclusive = (prefix, True) if marker < prefix else (marker, False)
+        upper = _successor(prefix)
+        truncated = False
+        while not truncated:
+            limit = max_keys - len(entries) + 1
+            rows = _scan(db, bucket, cursor, inclusive, upper, limit)
+            jumped = False
+            for row in rows:
+                if len(entries) == max_keys:
+                    truncated = True
+                    break
+                key = row["key"]
+                cut = key.find(delimiter, len(prefix)) if delimiter else -1
+                if cut >= 0:
+                    common = key[: cut + len(delimiter)]
+                    entries.append(common)
+                    nxt = _successor(common)
+                    if nxt is None:
+                        return _page(entries, False)
+                    cursor, inclusive, jumped = nxt, True, True
+                    break
+                entries.append(_meta_from_row(row))
+                cursor, inclusive = key, False
+            if not jumped and len(rows) < limit:
+                break
+        return _page(entries, truncated)
+
+    @staticmethod
+    def _require_bucket(db: sqlite3.Connection, bucket: str) -> None:
+        if db.execute("SELECT 1 FROM buckets WHERE name = ?", (bucket,)).fetchone() is None:
+            raise NotFound("NoSuchBucket", BucketName=bucket)
+
+
+def _scan(db: sqlite3.Connection, bucket: str, cursor: str, inclusive: bool, upper: str | None,
+          limit: int) -> list[sqlite3.Row]:
+    sql = f"SELECT * FROM objects WHERE bucket = ? AND key {'>=' if inclusive else '>'} ?"
+    args: list[object] = [bucket, cursor]
+    if upper is not None:
+        sql += " AND key < ?"
+        args.append(upper)
+    return db.execute(sql + " ORDER BY key LIMIT ?", (*args, limit)).fetchall()
+
+
+def _page(entries: list[ObjectMeta | str], truncated: bool) -> ListPage:
+    objects = [e for e in entries if isinstance(e, ObjectMeta)]
+    prefixes = [e for e in entries if isinstance(e, str)]
+    last = entries[-1] if entries else ""
+    next_marker = (last.key if isinstance(last, ObjectMeta) else last) if truncated else ""
+    return ListPage(objects, prefixes, truncated, next_marker)
+
+
+def _successor(prefix: str) -> str | None:
+    """The smallest string above every string that starts with ``prefix`` (None: no bound)."""
+    while prefix:
+        code = ord(prefix[-1]) + 1
+        if code == 0xD800:
+            code = 0xE000  # skip surrogates: they have no UTF-8 form
+        if code <= 0x10FFFF:
+            return prefix[:-1] + chr(code)
+        prefix = prefix[:-1]
+    return None
+
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _meta_from_row(row: sqlite3.Row) -> ObjectMeta:
+    return ObjectMeta(bucket=row["bucket"], key=row["key"], size=row["size"], etag=row["etag"],
+                      crc64=int(row["crc64"]), content_md5=row["content_md5"],
+                      content_type=row["content_type"], last_modified=row["last_modified"],
+                      object_type=row["object_type"], headers=json.loads(row["headers"]),
+                      blob=row["blob"])
+
+
