@@ -10,7 +10,11 @@ centre pages (``0002-…`` auth, ``0007-…`` callback, ``0015-…`` bucket, ``0
 from __future__ import annotations
 
 import base64
+import re
 from xml.sax.saxutils import escape
+
+# Characters XML 1.0 cannot carry (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 # code -> (status, default message, EC)
 ERRORS: dict[str, tuple[int, str, str]] = {
@@ -18,16 +22,26 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "BucketAlreadyExists": (409, "The requested bucket name is not available.", "0015-00000104"),
     "BucketNotEmpty": (409, "The bucket has objects. Please delete them first.", "0015-00000301"),
     "CallbackFailed": (203, "Error status : -1.", "0007-00000203"),
-    "EntityTooLarge": (400, "Your proposed upload exceeds the maximum allowed size.", "0016-00000502"),
+    "EntityTooLarge": (
+        400,
+        "Your proposed upload exceeds the maximum allowed size.",
+        "0016-00000502",
+    ),
     "EntityTooSmall": (
         400,
         "Your proposed upload smaller than the minimum allowed size.",
         "0042-00000008",
     ),
-    "FileAlreadyExists": (409, "The object you specified already exists and can not be overwritten.",
-                          "0016-00000708"),
-    "IncompleteBody": (400, "You did not provide the number of bytes specified by the "
-                       "Content-Length HTTP header.", "0016-00000212"),
+    "FileAlreadyExists": (
+        409,
+        "The object you specified already exists and can not be overwritten.",
+        "0016-00000708",
+    ),
+    "IncompleteBody": (
+        400,
+        "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+        "0016-00000212",
+    ),
     "InternalError": (500, "We encountered an internal error. Please try again.", "0000-00000001"),
     "InvalidAccessKeyId": (
         403,
@@ -37,8 +51,11 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "InvalidArgument": (400, "The argument is invalid.", "0017-00000001"),
     "InvalidBucketName": (400, "The specified bucket is not valid.", "0015-00000101"),
     "InvalidDigest": (400, "The Content-MD5 you specified was invalid.", "0016-00000106"),
-    "InvalidCRC64": (400, "The x-oss-hash-crc64ecma you specified does not match what we "
-                     "calculated.", "0016-00000107"),
+    "InvalidCRC64": (
+        400,
+        "The x-oss-hash-crc64ecma you specified does not match what we calculated.",
+        "0016-00000107",
+    ),
     "InvalidObjectName": (400, "The specified object is not valid.", "0016-00000005"),
     "InvalidPart": (
         400,
@@ -54,10 +71,16 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "schema.",
         "0016-00000601",
     ),
-    "MethodNotAllowed": (405, "The specified method is not allowed against this resource.",
-                         "0000-00000002"),
-    "MissingContentLength": (411, "You must provide the Content-Length HTTP header.",
-                             "0016-00000208"),
+    "MethodNotAllowed": (
+        405,
+        "The specified method is not allowed against this resource.",
+        "0000-00000002",
+    ),
+    "MissingContentLength": (
+        411,
+        "You must provide the Content-Length HTTP header.",
+        "0016-00000208",
+    ),
     "NoSuchBucket": (404, "The specified bucket does not exist.", "0015-00000101"),
     "NoSuchKey": (404, "The specified key does not exist.", "0026-00000001"),
     "NoSuchUpload": (
@@ -66,25 +89,38 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "have been aborted or completed.",
         "0042-00000002",
     ),
-    "NotImplemented": (501, "A header you provided implies functionality that is not "
-                       "implemented.", "0000-00000003"),
-    "PreconditionFailed": (412, "At least one of the pre-conditions you specified did not hold.",
-                           "0026-00000005"),
+    "NotImplemented": (
+        501,
+        "A header you provided implies functionality that is not implemented.",
+        "0000-00000003",
+    ),
+    "PreconditionFailed": (
+        412,
+        "At least one of the pre-conditions you specified did not hold.",
+        "0026-00000005",
+    ),
     "RequestTimeTooSkewed": (
         403,
         "The difference between the request time and the current time is too large.",
         "0002-00000504",
     ),
-    "RequestTimeout": (400, "Your socket connection to the server was not read from or written "
-                       "to within the timeout period.", "0016-00000213"),
+    "RequestTimeout": (
+        400,
+        "Your socket connection to the server was not read from or written "
+        "to within the timeout period.",
+        "0016-00000213",
+    ),
     "SignatureDoesNotMatch": (
         403,
         "The request signature we calculated does not match the signature you provided. "
         "Check your key and signing method.",
         "0002-00000040",
     ),
-    "TooManyBuckets": (400, "You have attempted to create more buckets than allowed.",
-                       "0015-00000102"),
+    "TooManyBuckets": (
+        400,
+        "You have attempted to create more buckets than allowed.",
+        "0015-00000102",
+    ),
 }
 
 
@@ -93,8 +129,9 @@ class OssError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str | None = None, *, ec: str | None = None,
-                 **details: str) -> None:
+    def __init__(
+        self, code: str, message: str | None = None, *, ec: str | None = None, **details: str
+    ) -> None:
         status, default_message, default_ec = ERRORS.get(code, (self.status, code, ""))
         self.code = code
         self.message = message or default_message
@@ -105,13 +142,19 @@ class OssError(Exception):
 
     def to_xml(self, request_id: str, host_id: str) -> bytes:
         """Render the ``<Error>`` document exactly as OSS lays it out."""
-        fields = [("Code", self.code), ("Message", self.message), ("RequestId", request_id),
-                  ("HostId", host_id)]
+        fields = [
+            ("Code", self.code),
+            ("Message", self.message),
+            ("RequestId", request_id),
+            ("HostId", host_id),
+        ]
         fields += [(k, str(v)) for k, v in self.details.items()]
         if self.ec:
-            fields += [("EC", self.ec),
-                       ("RecommendDoc", f"https://api.aliyun.com/troubleshoot?q={self.ec}")]
-        body = "".join(f"  <{k}>{escape(v)}</{k}>\n" for k, v in fields)
+            fields += [
+                ("EC", self.ec),
+                ("RecommendDoc", f"https://api.aliyun.com/troubleshoot?q={self.ec}"),
+            ]
+        body = "".join(f"  <{k}>{escape(_NOT_XML.sub('?', v))}</{k}>\n" for k, v in fields)
         return f'<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n{body}</Error>\n'.encode()
 
     def headers(self, request_id: str, host_id: str) -> dict[str, str]:

@@ -10,7 +10,19 @@ from .names import check_bucket_name, check_object_key
 from .store import Storage
 
 __all__ = [
-    "MAX_PART_NUMBER", "MIN_PART_SIZE", "BucketInfo", "ListPage", "ObjectMeta", "PartMeta",
-    "PartPage", "Storage", "Upload", "UploadPage", "check_bucket_name", "check_object_key",
-    "check_part_number", "crc64", "crc64_combine",
+    "MAX_PART_NUMBER",
+    "MIN_PART_SIZE",
+    "BucketInfo",
+    "ListPage",
+    "ObjectMeta",
+    "PartMeta",
+    "PartPage",
+    "Storage",
+    "Upload",
+    "UploadPage",
+    "check_bucket_name",
+    "check_object_key",
+    "check_part_number",
+    "crc64",
+    "crc64_combine",
 ]

@@ -7,6 +7,7 @@ the single source of truth for what exists. Listing reads a key range of the pri
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -50,8 +51,9 @@ class Index:
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                 check_same_thread=False)
+            db = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.row_factory = sqlite3.Row
@@ -78,9 +80,7 @@ class Index:
     def close(self) -> None:
         with self._lock:
             for db in self._all:
-                try:
+                with contextlib.suppress(sqlite3.ProgrammingError):
                     db.close()
-                except sqlite3.ProgrammingError:
-                    pass
             self._all.clear()
         self._local = threading.local()

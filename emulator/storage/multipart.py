@@ -37,29 +37,50 @@ class Multipart:
         self.index = storage.index
         self.blobs = storage.blobs
 
-    def initiate(self, bucket: str, key: str, *, content_type: str,
-                 headers: dict[str, str]) -> Upload:
+    def initiate(
+        self, bucket: str, key: str, *, content_type: str, headers: dict[str, str]
+    ) -> Upload:
         check_object_key(key)
-        upload = Upload(os.urandom(16).hex().upper(), bucket, key, time.time(),
-                        {**headers, "content-type": content_type})
+        upload = Upload(
+            os.urandom(16).hex().upper(),
+            bucket,
+            key,
+            time.time(),
+            {**headers, "content-type": content_type},
+        )
         with self.index.write() as db:
             self.storage._require_bucket(db, bucket)
-            db.execute("INSERT INTO uploads VALUES (?, ?, ?, ?, ?)",
-                       (upload.upload_id, bucket, key, upload.initiated, json.dumps(upload.headers)))
+            db.execute(
+                "INSERT INTO uploads VALUES (?, ?, ?, ?, ?)",
+                (upload.upload_id, bucket, key, upload.initiated, json.dumps(upload.headers)),
+            )
         return upload
 
     def get(self, bucket: str, key: str, upload_id: str) -> Upload:
-        row = self.index.read().execute(
-            "SELECT * FROM uploads WHERE upload_id = ? AND bucket = ? AND key = ?",
-            (upload_id, bucket, key)).fetchone()
+        row = (
+            self.index.read()
+            .execute(
+                "SELECT * FROM uploads WHERE upload_id = ? AND bucket = ? AND key = ?",
+                (upload_id, bucket, key),
+            )
+            .fetchone()
+        )
         if row is None:
             self.storage.get_bucket(bucket)
             raise NotFound("NoSuchUpload", UploadId=upload_id)
         return _upload_from_row(row)
 
-    def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int,
-                    chunks: Iterator[bytes], *, expected_md5: str | None = None,
-                    expected_size: int | None = None) -> PartMeta:
+    def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        chunks: Iterator[bytes],
+        *,
+        expected_md5: str | None = None,
+        expected_size: int | None = None,
+    ) -> PartMeta:
         """Store one part; the same number again replaces it."""
         check_part_number(part_number)
         self.get(bucket, key, upload_id)
@@ -69,41 +90,72 @@ class Multipart:
                 raise BadRequest("IncompleteBody")
             if expected_md5 is not None and expected_md5 != written.content_md5:
                 raise BadRequest("InvalidDigest", **{"Content-MD5": expected_md5})
-            part = PartMeta(upload_id, part_number, written.size, written.etag, written.crc64,
-                            time.time())
+            part = PartMeta(
+                upload_id, part_number, written.size, written.etag, written.crc64, time.time()
+            )
             with self.index.write() as db:
-                if db.execute("SELECT 1 FROM uploads WHERE upload_id = ?", (upload_id,)).fetchone() is None:
+                if (
+                    db.execute("SELECT 1 FROM uploads WHERE upload_id = ?", (upload_id,)).fetchone()
+                    is None
+                ):
                     raise NotFound("NoSuchUpload", UploadId=upload_id)
-                old = db.execute("SELECT blob FROM parts WHERE upload_id = ? AND part_number = ?",
-                                 (upload_id, part_number)).fetchone()
+                old = db.execute(
+                    "SELECT blob FROM parts WHERE upload_id = ? AND part_number = ?",
+                    (upload_id, part_number),
+                ).fetchone()
                 name = self.blobs.install(written.temp_path)
-                db.execute("INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (upload_id, part_number, name, part.size, part.etag, str(part.crc64),
-                            part.last_modified))
+                db.execute(
+                    "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        upload_id,
+                        part_number,
+                        name,
+                        part.size,
+                        part.etag,
+                        str(part.crc64),
+                        part.last_modified,
+                    ),
+                )
         finally:
             written.temp_path.unlink(missing_ok=True)
         if old:
             self.blobs.delete(old["blob"])
         return part
 
-    def list_parts(self, bucket: str, key: str, upload_id: str, *, marker: int = 0,
-                   max_parts: int = 1000) -> PartPage:
+    def list_parts(
+        self, bucket: str, key: str, upload_id: str, *, marker: int = 0, max_parts: int = 1000
+    ) -> PartPage:
         self.get(bucket, key, upload_id)
-        rows = self.index.read().execute(
-            "SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?",
-            (upload_id, marker, max_parts + 1)).fetchall()
+        rows = (
+            self.index.read()
+            .execute(
+                "SELECT * FROM parts WHERE upload_id = ? AND part_number > ?"
+                " ORDER BY part_number LIMIT ?",
+                (upload_id, marker, max_parts + 1),
+            )
+            .fetchall()
+        )
         parts = [_part_from_row(r) for r in rows[:max_parts]]
         truncated = len(rows) > max_parts
         return PartPage(parts, truncated, parts[-1].part_number if parts else 0)
 
-    def list_uploads(self, bucket: str, *, prefix: str = "", delimiter: str = "",
-                     key_marker: str = "", upload_id_marker: str = "",
-                     max_uploads: int = 1000) -> UploadPage:
+    def list_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        upload_id_marker: str = "",
+        max_uploads: int = 1000,
+    ) -> UploadPage:
         """Uploads sorted by key then upload id, folded by delimiter like ListObjects."""
         self.storage.get_bucket(bucket)
         rows = self.index.read().execute(
             "SELECT * FROM uploads WHERE bucket = ? AND (key > ? OR (key = ? AND upload_id > ?))"
-            " ORDER BY key, upload_id", (bucket, key_marker, key_marker, upload_id_marker))
+            " ORDER BY key, upload_id",
+            (bucket, key_marker, key_marker, upload_id_marker),
+        )
         uploads: list[Upload] = []
         prefixes: list[str] = []
         truncated = False
@@ -125,8 +177,13 @@ class Multipart:
             else:
                 uploads.append(_upload_from_row(row))
                 last_key, last_id = key, row["upload_id"]
-        return UploadPage(uploads, prefixes, truncated, last_key if truncated else "",
-                          last_id if truncated else "")
+        return UploadPage(
+            uploads,
+            prefixes,
+            truncated,
+            last_key if truncated else "",
+            last_id if truncated else "",
+        )
 
     def abort(self, bucket: str, key: str, upload_id: str) -> None:
         self.get(bucket, key, upload_id)
@@ -135,8 +192,15 @@ class Multipart:
         for name in blobs:
             self.blobs.delete(name)
 
-    def complete(self, bucket: str, key: str, upload_id: str, chosen: list[tuple[int, str]] | None,
-                 *, forbid_overwrite: bool = False) -> ObjectMeta:
+    def complete(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        chosen: list[tuple[int, str]] | None,
+        *,
+        forbid_overwrite: bool = False,
+    ) -> ObjectMeta:
         """Join the chosen parts (``None``: all of them, for ``x-oss-complete-all``)."""
         upload = self.get(bucket, key, upload_id)
         stored = {p.part_number: p for p in self._parts(upload_id)}
@@ -151,37 +215,54 @@ class Multipart:
         digest = hashlib.md5(b"".join(bytes.fromhex(p.etag) for p in parts)).hexdigest().upper()
         headers = dict(upload.headers)
         content_type = headers.pop("content-type", "application/octet-stream")
-        meta = ObjectMeta(bucket=bucket, key=key, size=sum(p.size for p in parts),
-                          etag=f"{digest}-{len(parts)}", crc64=crc, content_md5="",
-                          content_type=content_type, last_modified=time.time(),
-                          object_type="Multipart", headers=headers)
+        meta = ObjectMeta(
+            bucket=bucket,
+            key=key,
+            size=sum(p.size for p in parts),
+            etag=f"{digest}-{len(parts)}",
+            crc64=crc,
+            content_md5="",
+            content_type=content_type,
+            last_modified=time.time(),
+            object_type="Multipart",
+            headers=headers,
+        )
         dropped: list[str] = []
 
         def still_same(db: sqlite3.Connection) -> None:
-            now = {r["part_number"]: r["blob"] for r in db.execute(
-                "SELECT part_number, blob FROM parts WHERE upload_id = ?", (upload_id,))}
-            if db.execute("SELECT 1 FROM uploads WHERE upload_id = ?", (upload_id,)).fetchone() is None:
+            now = {
+                r["part_number"]: r["blob"]
+                for r in db.execute(
+                    "SELECT part_number, blob FROM parts WHERE upload_id = ?", (upload_id,)
+                )
+            }
+            if (
+                db.execute("SELECT 1 FROM uploads WHERE upload_id = ?", (upload_id,)).fetchone()
+                is None
+            ):
                 raise NotFound("NoSuchUpload", UploadId=upload_id)
             if any(now.get(p.part_number) != p.blob for p in parts):
                 raise BadRequest("InvalidPart")
             dropped.extend(self._drop_upload(db, upload_id))
 
         try:
-            result = self.storage.commit_object(meta, temp, forbid_overwrite=forbid_overwrite,
-                                                before=still_same)
+            result = self.storage.commit_object(
+                meta, temp, forbid_overwrite=forbid_overwrite, before=still_same
+            )
         finally:
             temp.unlink(missing_ok=True)
         for name in dropped:
             self.blobs.delete(name)
         return result
 
-    def _pick_parts(self, stored: dict[int, PartMeta],
-                    chosen: list[tuple[int, str]] | None) -> list[PartMeta]:
+    def _pick_parts(
+        self, stored: dict[int, PartMeta], chosen: list[tuple[int, str]] | None
+    ) -> list[PartMeta]:
         if chosen is None:
             parts = [stored[n] for n in sorted(stored)]
         else:
             numbers = [n for n, _ in chosen]
-            if any(b <= a for a, b in zip(numbers, numbers[1:])):
+            if any(b <= a for a, b in zip(numbers, numbers[1:], strict=False)):
                 raise BadRequest("InvalidPartOrder")
             parts = []
             for number, etag in chosen:
@@ -193,36 +274,56 @@ class Multipart:
             raise BadRequest("InvalidPart")
         for part in parts[:-1]:
             if part.size < MIN_PART_SIZE:
-                raise BadRequest("EntityTooSmall", PartNumber=str(part.part_number),
-                                 MinSizeAllowed=str(MIN_PART_SIZE), ProposedSize=str(part.size))
+                raise BadRequest(
+                    "EntityTooSmall",
+                    PartNumber=str(part.part_number),
+                    MinSizeAllowed=str(MIN_PART_SIZE),
+                    ProposedSize=str(part.size),
+                )
         return parts
 
     def _parts(self, upload_id: str) -> list[PartMeta]:
         rows = self.index.read().execute(
-            "SELECT * FROM parts WHERE upload_id = ? ORDER BY part_number", (upload_id,))
+            "SELECT * FROM parts WHERE upload_id = ? ORDER BY part_number", (upload_id,)
+        )
         return [_part_from_row(r) for r in rows]
 
     @staticmethod
     def _drop_upload(db: sqlite3.Connection, upload_id: str) -> list[str]:
-        blobs = [r[0] for r in db.execute("DELETE FROM parts WHERE upload_id = ? RETURNING blob",
-                                          (upload_id,))]
+        blobs = [
+            r[0]
+            for r in db.execute(
+                "DELETE FROM parts WHERE upload_id = ? RETURNING blob", (upload_id,)
+            )
+        ]
         db.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
         return blobs
 
 
 def check_part_number(number: int) -> int:
     if not 1 <= number <= MAX_PART_NUMBER:
-        raise BadRequest("InvalidArgument",
-                         "Part number must be an integer between 1 and 10000, inclusive.",
-                         ArgumentName="partNumber", ArgumentValue=str(number))
+        raise BadRequest(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive.",
+            ArgumentName="partNumber",
+            ArgumentValue=str(number),
+        )
     return number
 
 
 def _upload_from_row(row: sqlite3.Row) -> Upload:
-    return Upload(row["upload_id"], row["bucket"], row["key"], row["initiated"],
-                  json.loads(row["headers"]))
+    return Upload(
+        row["upload_id"], row["bucket"], row["key"], row["initiated"], json.loads(row["headers"])
+    )
 
 
 def _part_from_row(row: sqlite3.Row) -> PartMeta:
-    return PartMeta(row["upload_id"], row["part_number"], row["size"], row["etag"],
-                    int(row["crc64"]), row["last_modified"], row["blob"])
+    return PartMeta(
+        row["upload_id"],
+        row["part_number"],
+        row["size"],
+        row["etag"],
+        int(row["crc64"]),
+        row["last_modified"],
+        row["blob"],
+    )

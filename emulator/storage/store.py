@@ -36,7 +36,7 @@ MAX_PUT_SIZE = 5 * 1024**3
 
 
 class Storage:
-    """Buckets, objects and multipart uploads under one data dir (several processes may share it)."""
+    """Buckets, objects and multipart uploads under one data dir (shareable by processes)."""
 
     def __init__(self, root: Path, *, region: str = "cn-hangzhou") -> None:
         root.mkdir(parents=True, exist_ok=True)
@@ -56,7 +56,10 @@ class Storage:
     def collect_garbage(self) -> int:
         """Delete blobs no row points at (left by a crash between rename and commit)."""
         with self.index.write() as db:
-            live = {r[0] for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")}
+            live = {
+                r[0]
+                for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")
+            }
             orphans = [n for n in self.blobs.all_blob_names() if n not in live]
             for name in orphans:
                 self.blobs.delete(name)
@@ -65,7 +68,10 @@ class Storage:
     def reset(self) -> None:
         """Remove every bucket, object and upload (test fixtures call this between tests)."""
         with self.index.write() as db:
-            blobs = [r[0] for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")]
+            blobs = [
+                r[0]
+                for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")
+            ]
             for table in ("parts", "uploads", "objects", "buckets"):
                 db.execute(f"DELETE FROM {table}")
         for name in blobs:
@@ -77,7 +83,9 @@ class Storage:
         """PutBucket is idempotent for its owner, as on OSS."""
         check_bucket_name(name)
         with self.index.write() as db:
-            db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?, ?)", (name, time.time(), self.region))
+            db.execute(
+                "INSERT OR IGNORE INTO buckets VALUES (?, ?, ?)", (name, time.time(), self.region)
+            )
             row = db.execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
         return BucketInfo(row["name"], row["created"], row["region"])
 
@@ -91,8 +99,11 @@ class Storage:
         with self.index.write() as db:
             self._require_bucket(db, name)
             busy = db.execute(
-                "SELECT 1 FROM objects WHERE bucket = ? UNION ALL SELECT 1 FROM uploads WHERE bucket = ?"
-                " LIMIT 1", (name, name)).fetchone()
+                "SELECT 1 FROM objects WHERE bucket = ?"
+                " UNION ALL SELECT 1 FROM uploads WHERE bucket = ?"
+                " LIMIT 1",
+                (name, name),
+            ).fetchone()
             if busy:
                 raise Conflict("BucketNotEmpty", BucketName=name)
             db.execute("DELETE FROM buckets WHERE name = ?", (name,))
@@ -100,31 +111,58 @@ class Storage:
     def drop_bucket(self, name: str) -> None:
         """Delete a bucket with everything in it (fixture teardown; OSS itself refuses this)."""
         with self.index.write() as db:
-            blobs = [r[0] for r in db.execute(
-                "SELECT blob FROM objects WHERE bucket = ? UNION ALL SELECT p.blob FROM parts p"
-                " JOIN uploads u ON p.upload_id = u.upload_id WHERE u.bucket = ?", (name, name))]
-            db.execute("DELETE FROM parts WHERE upload_id IN"
-                       " (SELECT upload_id FROM uploads WHERE bucket = ?)", (name,))
-            for table, column in (("uploads", "bucket"), ("objects", "bucket"), ("buckets", "name")):
+            blobs = [
+                r[0]
+                for r in db.execute(
+                    "SELECT blob FROM objects WHERE bucket = ? UNION ALL SELECT p.blob FROM parts p"
+                    " JOIN uploads u ON p.upload_id = u.upload_id WHERE u.bucket = ?",
+                    (name, name),
+                )
+            ]
+            db.execute(
+                "DELETE FROM parts WHERE upload_id IN"
+                " (SELECT upload_id FROM uploads WHERE bucket = ?)",
+                (name,),
+            )
+            for table, column in (
+                ("uploads", "bucket"),
+                ("objects", "bucket"),
+                ("buckets", "name"),
+            ):
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
         for blob in blobs:
             self.blobs.delete(blob)
 
-    def list_buckets(self, prefix: str = "", marker: str = "", max_keys: int = 100
-                     ) -> tuple[list[BucketInfo], bool]:
-        rows = self.index.read().execute(
-            "SELECT * FROM buckets WHERE name > ? AND name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
-            (marker, _like_prefix(prefix), max_keys + 1)).fetchall()
+    def list_buckets(
+        self, prefix: str = "", marker: str = "", max_keys: int = 100
+    ) -> tuple[list[BucketInfo], bool]:
+        rows = (
+            self.index.read()
+            .execute(
+                "SELECT * FROM buckets WHERE name > ? AND name LIKE ? ESCAPE '\\'"
+                " ORDER BY name LIMIT ?",
+                (marker, _like_prefix(prefix), max_keys + 1),
+            )
+            .fetchall()
+        )
         buckets = [BucketInfo(r["name"], r["created"], r["region"]) for r in rows[:max_keys]]
         return buckets, len(rows) > max_keys
 
     # -- objects ---------------------------------------------------------------------------
 
-    def put_object(self, bucket: str, key: str, chunks: Iterator[bytes], *,
-                   content_type: str = "application/octet-stream",
-                   headers: dict[str, str] | None = None, forbid_overwrite: bool = False,
-                   expected_md5: str | None = None, expected_size: int | None = None) -> ObjectMeta:
-        """Store a new version of ``key`` atomically; checks Content-MD5 and length after streaming."""
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        chunks: Iterator[bytes],
+        *,
+        content_type: str = "application/octet-stream",
+        headers: dict[str, str] | None = None,
+        forbid_overwrite: bool = False,
+        expected_md5: str | None = None,
+        expected_size: int | None = None,
+    ) -> ObjectMeta:
+        """Store a new version of ``key`` atomically; Content-MD5 and length checked after."""
         check_object_key(key)
         self.get_bucket(bucket)
         written = self.blobs.write(chunks, limit=MAX_PUT_SIZE)
@@ -133,38 +171,79 @@ class Storage:
                 raise BadRequest("IncompleteBody")
             if expected_md5 is not None and expected_md5 != written.content_md5:
                 raise BadRequest("InvalidDigest", **{"Content-MD5": expected_md5})
-            return self._commit(bucket, key, written, content_type=content_type,
-                                headers=headers or {}, forbid_overwrite=forbid_overwrite)
+            return self._commit(
+                bucket,
+                key,
+                written,
+                content_type=content_type,
+                headers=headers or {},
+                forbid_overwrite=forbid_overwrite,
+            )
         finally:
             written.temp_path.unlink(missing_ok=True)
 
-    def _commit(self, bucket: str, key: str, written: WrittenBlob, *, content_type: str,
-                headers: dict[str, str], forbid_overwrite: bool, etag: str | None = None,
-                object_type: str = "Normal") -> ObjectMeta:
-        meta = ObjectMeta(bucket=bucket, key=key, size=written.size, etag=etag or written.etag,
-                          crc64=written.crc64,
-                          content_md5="" if object_type == "Multipart" else written.content_md5,
-                          content_type=content_type, last_modified=time.time(),
-                          object_type=object_type, headers=headers)
+    def _commit(
+        self,
+        bucket: str,
+        key: str,
+        written: WrittenBlob,
+        *,
+        content_type: str,
+        headers: dict[str, str],
+        forbid_overwrite: bool,
+        etag: str | None = None,
+        object_type: str = "Normal",
+    ) -> ObjectMeta:
+        meta = ObjectMeta(
+            bucket=bucket,
+            key=key,
+            size=written.size,
+            etag=etag or written.etag,
+            crc64=written.crc64,
+            content_md5="" if object_type == "Multipart" else written.content_md5,
+            content_type=content_type,
+            last_modified=time.time(),
+            object_type=object_type,
+            headers=headers,
+        )
         return self.commit_object(meta, written.temp_path, forbid_overwrite=forbid_overwrite)
 
-    def commit_object(self, meta: ObjectMeta, temp_path: Path, *, forbid_overwrite: bool,
-                      before: Callable[[sqlite3.Connection], None] | None = None) -> ObjectMeta:
-        """Make ``temp_path`` the current version of ``meta.key``; ``before(db)`` runs in the txn."""
+    def commit_object(
+        self,
+        meta: ObjectMeta,
+        temp_path: Path,
+        *,
+        forbid_overwrite: bool,
+        before: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> ObjectMeta:
+        """Make ``temp_path`` the current version; ``before(db)`` runs inside the transaction."""
         with self.index.write() as db:
             self._require_bucket(db, meta.bucket)
             if before is not None:
                 before(db)
-            old = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?",
-                             (meta.bucket, meta.key)).fetchone()
+            old = db.execute(
+                "SELECT blob FROM objects WHERE bucket = ? AND key = ?", (meta.bucket, meta.key)
+            ).fetchone()
             if old and forbid_overwrite:
                 raise Conflict("FileAlreadyExists", Key=meta.key)
             name = self.blobs.install(temp_path)
             try:
-                db.execute("INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                           (meta.bucket, meta.key, name, meta.size, meta.etag, str(meta.crc64),
-                            meta.content_md5, meta.content_type, meta.object_type,
-                            meta.last_modified, json.dumps(meta.headers)))
+                db.execute(
+                    "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        meta.bucket,
+                        meta.key,
+                        name,
+                        meta.size,
+                        meta.etag,
+                        str(meta.crc64),
+                        meta.content_md5,
+                        meta.content_type,
+                        meta.object_type,
+                        meta.last_modified,
+                        json.dumps(meta.headers),
+                    ),
+                )
             except BaseException:
                 self.blobs.delete(name)
                 raise
@@ -173,19 +252,26 @@ class Storage:
         return replace(meta, blob=name)
 
     def head_object(self, bucket: str, key: str) -> ObjectMeta:
-        row = self.index.read().execute("SELECT * FROM objects WHERE bucket = ? AND key = ?",
-                                        (bucket, key)).fetchone()
+        row = (
+            self.index.read()
+            .execute("SELECT * FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+            .fetchone()
+        )
         if row is None:
             self.get_bucket(bucket)
             raise NotFound("NoSuchKey", Key=key)
         return _meta_from_row(row)
+
+    def open_blob(self, meta: ObjectMeta) -> BinaryIO:
+        """The bytes of one committed version (raises FileNotFoundError once it is replaced)."""
+        return open(self.blobs.path_of(meta.blob), "rb")  # noqa: SIM115
 
     def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, BinaryIO]:
         """The current version and an open handle on its bytes (stable while it is read)."""
         for _ in range(5):
             meta = self.head_object(bucket, key)
             try:
-                return meta, open(self.blobs.path_of(meta.blob), "rb")  # noqa: SIM115
+                return meta, self.open_blob(meta)
             except FileNotFoundError:
                 continue  # replaced between the lookup and the open: look again
         raise NotFound("NoSuchKey", Key=key)
@@ -193,15 +279,24 @@ class Storage:
     def delete_object(self, bucket: str, key: str) -> bool:
         with self.index.write() as db:
             self._require_bucket(db, bucket)
-            old = db.execute("DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob",
-                             (bucket, key)).fetchone()
+            old = db.execute(
+                "DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob", (bucket, key)
+            ).fetchone()
         if old:
             self.blobs.delete(old["blob"])
         return old is not None
 
-    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str, *,
-                    content_type: str | None = None, headers: dict[str, str] | None = None,
-                    forbid_overwrite: bool = False) -> ObjectMeta:
+    def copy_object(
+        self,
+        src_bucket: str,
+        src_key: str,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+        forbid_overwrite: bool = False,
+    ) -> ObjectMeta:
         """Copy bytes into a new blob; ``headers=None`` keeps the source's metadata (COPY)."""
         check_object_key(key)
         self.get_bucket(bucket)
@@ -209,15 +304,26 @@ class Storage:
         with f:
             written = self.blobs.write(iter(lambda: f.read(1024 * 1024), b""))
         try:
-            return self._commit(bucket, key, written,
-                                content_type=content_type or meta.content_type,
-                                headers=meta.headers if headers is None else headers,
-                                forbid_overwrite=forbid_overwrite)
+            return self._commit(
+                bucket,
+                key,
+                written,
+                content_type=content_type or meta.content_type,
+                headers=meta.headers if headers is None else headers,
+                forbid_overwrite=forbid_overwrite,
+            )
         finally:
             written.temp_path.unlink(missing_ok=True)
 
-    def list_objects(self, bucket: str, *, prefix: str = "", marker: str = "", delimiter: str = "",
-                     max_keys: int = 100) -> ListPage:
+    def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        marker: str = "",
+        delimiter: str = "",
+        max_keys: int = 100,
+    ) -> ListPage:
         """One page in UTF-8 byte order; keys under a delimiter fold into one common prefix."""
         self.get_bucket(bucket)
         db = self.index.read()
@@ -255,8 +361,9 @@ class Storage:
             raise NotFound("NoSuchBucket", BucketName=bucket)
 
 
-def _scan(db: sqlite3.Connection, bucket: str, cursor: str, inclusive: bool, upper: str | None,
-          limit: int) -> list[sqlite3.Row]:
+def _scan(
+    db: sqlite3.Connection, bucket: str, cursor: str, inclusive: bool, upper: str | None, limit: int
+) -> list[sqlite3.Row]:
     sql = f"SELECT * FROM objects WHERE bucket = ? AND key {'>=' if inclusive else '>'} ?"
     args: list[object] = [bucket, cursor]
     if upper is not None:
@@ -290,10 +397,16 @@ def _like_prefix(prefix: str) -> str:
 
 
 def _meta_from_row(row: sqlite3.Row) -> ObjectMeta:
-    return ObjectMeta(bucket=row["bucket"], key=row["key"], size=row["size"], etag=row["etag"],
-                      crc64=int(row["crc64"]), content_md5=row["content_md5"],
-                      content_type=row["content_type"], last_modified=row["last_modified"],
-                      object_type=row["object_type"], headers=json.loads(row["headers"]),
-                      blob=row["blob"])
-
-
+    return ObjectMeta(
+        bucket=row["bucket"],
+        key=row["key"],
+        size=row["size"],
+        etag=row["etag"],
+        crc64=int(row["crc64"]),
+        content_md5=row["content_md5"],
+        content_type=row["content_type"],
+        last_modified=row["last_modified"],
+        object_type=row["object_type"],
+        headers=json.loads(row["headers"]),
+        blob=row["blob"],
+    )
