@@ -1,0 +1,68 @@
+"""A record of every callback delivery, kept in one sqlite file.
+
+sqlite (WAL mode, a generous busy timeout, one short-lived connection per call) lets several
+emulator processes on one data dir append to and read the same journal without a server. Entries
+are JSON documents; ``bucket`` and ``key`` are also columns so that filtering stays an index lookup.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    bucket TEXT,
+    key TEXT,
+    entry TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_object ON deliveries (bucket, key);
+"""
+
+
+class CallbackJournal:
+    """Append-only log of callback deliveries, shared by every process using ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def record(self, entry: dict[str, Any]) -> None:
+        """Append one delivery (any JSON-serialisable dict)."""
+        document = json.dumps(entry, ensure_ascii=False)
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO deliveries (bucket, key, entry) VALUES (?, ?, ?)",
+                (entry.get("bucket"), entry.get("key"), document),
+            )
+
+    def entries(self, bucket: str | None = None, key: str | None = None) -> list[dict[str, Any]]:
+        """Deliveries, oldest first, optionally only those for one bucket and/or key."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT entry FROM deliveries WHERE (?1 IS NULL OR bucket = ?1) "
+                "AND (?2 IS NULL OR key = ?2) ORDER BY id",
+                (bucket, key),
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def clear(self) -> None:
+        """Forget every delivery."""
+        with self._connect() as db:
+            db.execute("DELETE FROM deliveries")

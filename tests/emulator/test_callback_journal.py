@@ -1,0 +1,83 @@
+"""The callback journal: one sqlite file that every emulator process on a data dir shares."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+from emulator.callbacks import CallbackJournal
+
+
+def entry(bucket: str, key: str, **extra: object) -> dict:
+    return {"bucket": bucket, "key": key, "outcome": "ok", **extra}
+
+
+def test_entries_come_back_oldest_first_and_filter_by_bucket_and_key(tmp_path):
+    journal = CallbackJournal(tmp_path / "journal.sqlite")
+    journal.record(entry("b1", "a.txt", n=1))
+    journal.record(entry("b2", "a.txt", n=2))
+    journal.record(entry("b1", "c.txt", n=3))
+    journal.record(entry("b1", "a.txt", n=4))
+    assert [e["n"] for e in journal.entries()] == [1, 2, 3, 4]
+    assert [e["n"] for e in journal.entries(bucket="b1")] == [1, 3, 4]
+    assert [e["n"] for e in journal.entries(key="a.txt")] == [1, 2, 4]
+    assert [e["n"] for e in journal.entries("b1", "a.txt")] == [1, 4]
+    assert journal.entries("nope") == []
+
+
+def test_entries_round_trip_nested_and_unicode_values(tmp_path):
+    journal = CallbackJournal(tmp_path / "journal.sqlite")
+    recorded = entry("b", "目录/文件.txt", attempts=[{"headers": [["Host", "h"]], "body": "é"}])
+    journal.record(recorded)
+    assert journal.entries() == [recorded]
+
+
+def test_clear_forgets_everything(tmp_path):
+    journal = CallbackJournal(tmp_path / "journal.sqlite")
+    journal.record(entry("b", "k"))
+    journal.clear()
+    assert journal.entries() == []
+    journal.record(entry("b", "k2"))
+    assert [e["key"] for e in journal.entries()] == ["k2"]
+
+
+def test_two_journals_on_one_file_share_entries(tmp_path):
+    path = tmp_path / "data" / "journal.sqlite"
+    first, second = CallbackJournal(path), CallbackJournal(path)
+    first.record(entry("b", "from-first"))
+    second.record(entry("b", "from-second"))
+    assert [e["key"] for e in first.entries()] == ["from-first", "from-second"]
+    second.clear()
+    assert first.entries() == []
+
+
+def test_concurrent_writers_lose_nothing(tmp_path):
+    journal = CallbackJournal(tmp_path / "journal.sqlite")
+
+    def write(writer: int) -> None:
+        own = CallbackJournal(journal.path)
+        for n in range(25):
+            own.record(entry("b", f"{writer}-{n}"))
+
+    threads = [threading.Thread(target=write, args=(writer,)) for writer in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    keys = [e["key"] for e in journal.entries()]
+    assert sorted(keys) == sorted(f"{w}-{n}" for w in range(4) for n in range(25))
+    for writer in range(4):
+        own = [k for k in keys if k.startswith(f"{writer}-")]
+        assert own == [f"{writer}-{n}" for n in range(25)]
+
+
+def test_an_entry_written_by_another_process_is_visible(tmp_path):
+    path = tmp_path / "journal.sqlite"
+    journal = CallbackJournal(path)
+    script = (
+        "import sys; from emulator.callbacks.journal import CallbackJournal;"
+        "CallbackJournal(sys.argv[1]).record({'bucket': 'b', 'key': 'other-process'})"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True, timeout=60)
+    assert journal.entries("b") == [{"bucket": "b", "key": "other-process"}]
