@@ -329,6 +329,14 @@ class Storage:
         db = self.index.read()
         entries: list[ObjectMeta | str] = []
         cursor, inclusive = (prefix, True) if marker < prefix else (marker, False)
+        folded = (
+            marker.find(delimiter, len(prefix)) if delimiter and marker.startswith(prefix) else -1
+        )
+        if folded >= 0:  # the previous page already returned this common prefix: skip past it
+            after = _successor(marker[: folded + len(delimiter)])
+            if after is None:
+                return ListPage([], [], False, "")
+            cursor, inclusive = after, True
         upper = _successor(prefix)
         truncated = False
         while not truncated:

@@ -32,15 +32,33 @@ def test_layout_matches_the_docstring(storage: Storage):
     put(storage, "../../etc/passwd", b"evil")
     root = storage.root
     top = {p.name for p in root.iterdir()}
-    assert top <= {"index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm", "blobs", "tmp",
-                   "owners"}
+    assert top <= {
+        "index.sqlite3",
+        "index.sqlite3-wal",
+        "index.sqlite3-shm",
+        "blobs",
+        "tmp",
+        "owners",
+    }
     blobs = [p for p in (root / "blobs").rglob("*") if p.is_file()]
-    assert len(blobs) == 1 and len(blobs[0].name) == 32 and blobs[0].parent.name == blobs[0].name[:2]
+    assert (
+        len(blobs) == 1 and len(blobs[0].name) == 32 and blobs[0].parent.name == blobs[0].name[:2]
+    )
     assert not list((root / "tmp").iterdir())
 
 
-@pytest.mark.parametrize("key", ["../../x", "a/../../b", "..\\..\\x", "%2e%2e/x", "a" * 1023,
-                                 "/etc/passwd".lstrip("/"), "ü/é/😀"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../../x",
+        "a/../../b",
+        "..\\..\\x",
+        "%2e%2e/x",
+        "a" * 1023,
+        "/etc/passwd".lstrip("/"),
+        "ü/é/😀",
+    ],
+)
 def test_no_key_reaches_a_path_outside_the_data_dir(storage: Storage, tmp_path: Path, key: str):
     before = files_under(tmp_path)
     put(storage, key, b"data")
@@ -51,15 +69,18 @@ def test_no_key_reaches_a_path_outside_the_data_dir(storage: Storage, tmp_path: 
         assert f.read() == b"data"
 
 
-@pytest.mark.parametrize("key,message", [
-    ("", "The Object name can not be empty."),
-    ("/abs", "The specified object is not valid."),
-    ("\\abs", "The specified object is not valid."),
-    ("nul\x00byte", "The specified object is not valid."),
-    ("ctl\x07", "The specified object is not valid."),
-    ("a" * 1024, "The Length of Object name must be less than 1024."),
-    ("é" * 512, "The Length of Object name must be less than 1024."),
-])
+@pytest.mark.parametrize(
+    "key,message",
+    [
+        ("", "The Object name can not be empty."),
+        ("/abs", "The specified object is not valid."),
+        ("\\abs", "The specified object is not valid."),
+        ("nul\x00byte", "The specified object is not valid."),
+        ("ctl\x07", "The specified object is not valid."),
+        ("a" * 1024, "The Length of Object name must be less than 1024."),
+        ("é" * 512, "The Length of Object name must be less than 1024."),
+    ],
+)
 def test_invalid_object_names_are_refused_before_any_byte_is_stored(storage, key, message):
     with pytest.raises(OssError) as e:
         put(storage, key)
@@ -75,12 +96,19 @@ def test_invalid_bucket_names(storage, name):
 
 
 def test_put_records_md5_crc_and_metadata(storage):
-    meta = put(storage, "k", b"123456789", content_type="text/plain",
-               headers={"x-oss-meta-a": "1", "cache-control": "no-cache"})
+    meta = put(
+        storage,
+        "k",
+        b"123456789",
+        content_type="text/plain",
+        headers={"x-oss-meta-a": "1", "cache-control": "no-cache"},
+    )
     assert meta.etag == hashlib.md5(b"123456789").hexdigest().upper()
     assert meta.crc64 == 11051210869376104954
-    assert storage.head_object("bkt", "k").headers == {"x-oss-meta-a": "1",
-                                                       "cache-control": "no-cache"}
+    assert storage.head_object("bkt", "k").headers == {
+        "x-oss-meta-a": "1",
+        "cache-control": "no-cache",
+    }
 
 
 def test_wrong_content_md5_stores_nothing(storage):
@@ -144,7 +172,10 @@ def test_listing_with_delimiter_and_pagination(storage):
     assert page.is_truncated and page.next_marker == "c"
     page = storage.list_objects("bkt", delimiter="/", marker="c", max_keys=3)
     assert ([o.key for o in page.objects], page.common_prefixes, page.is_truncated) == (
-        ["e"], ["d/"], False)
+        ["e"],
+        ["d/"],
+        False,
+    )
     page = storage.list_objects("bkt", prefix="b/", delimiter="/")
     assert ([o.key for o in page.objects], page.common_prefixes) == (["b/x"], ["b/y/"])
 
@@ -213,18 +244,22 @@ def test_multipart_complete_joins_parts_and_drops_the_upload(storage):
     assert len(list((storage.root / "blobs").rglob("*/*"))) == 1
 
 
-@pytest.mark.parametrize("chosen,code", [
-    ([(2, "P2"), (1, "P1")], "InvalidPartOrder"),
-    ([(1, "P1"), (3, "0" * 32)], "InvalidPart"),
-    ([(1, "0" * 32)], "InvalidPart"),
-    ([(1, "P1"), (2, "P2"), (4, "P4")], "EntityTooSmall"),
-])
+@pytest.mark.parametrize(
+    "chosen,code",
+    [
+        ([(2, "P2"), (1, "P1")], "InvalidPartOrder"),
+        ([(1, "P1"), (3, "0" * 32)], "InvalidPart"),
+        ([(1, "0" * 32)], "InvalidPart"),
+        ([(1, "P1"), (2, "P2"), (4, "P4")], "EntityTooSmall"),
+    ],
+)
 def test_multipart_complete_errors_commit_nothing(storage, chosen, code):
     up = storage.multipart.initiate("bkt", "k", content_type="x/y", headers={})
     etags = {}
     for n, size in ((1, 100 * 1024), (2, 10), (4, 10)):
-        etags[f"P{n}"] = storage.multipart.upload_part("bkt", "k", up.upload_id, n,
-                                                       iter([b"x" * size])).etag
+        etags[f"P{n}"] = storage.multipart.upload_part(
+            "bkt", "k", up.upload_id, n, iter([b"x" * size])
+        ).etag
     parts = [(n, etags.get(tag, tag)) for n, tag in chosen]
     with pytest.raises(OssError) as e:
         storage.multipart.complete("bkt", "k", up.upload_id, parts)
@@ -254,3 +289,15 @@ def test_uploads_survive_a_restart(tmp_path):
     meta = s2.multipart.complete("bkt", "k", up.upload_id, None)
     assert meta.size == 4
     s2.close()
+
+
+def test_a_page_ending_on_a_common_prefix_does_not_repeat_it(storage):
+    for key in ["a", "b/1", "b/2", "c"]:
+        put(storage, key)
+    first = storage.list_objects("bkt", delimiter="/", max_keys=2)
+    assert ([o.key for o in first.objects], first.common_prefixes) == (["a"], ["b/"])
+    second = storage.list_objects("bkt", delimiter="/", marker=first.next_marker, max_keys=2)
+    assert ([o.key for o in second.objects], second.common_prefixes) == (["c"], [])
+    # A marker that is a key inside a folded prefix skips the rest of that prefix too.
+    third = storage.list_objects("bkt", delimiter="/", marker="b/1")
+    assert ([o.key for o in third.objects], third.common_prefixes) == (["c"], [])

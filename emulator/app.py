@@ -1,0 +1,124 @@
+"""``create_app(config)``: wires storage, callbacks and routes into one Flask app.
+
+There is no module-level app: each call builds a fresh, independent emulator (tests make many).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from .callbacks import CallbackEngine, CallbackJournal
+from .callbacks.signing import load_or_create_private_key, public_key_pem
+from .config import EmulatorConfig
+from .faults import FaultInjector
+from .protocol.errors import OssError
+from .protocol.http import http_date, new_request_id
+from .routes import register_routes
+from .storage import Storage
+
+log = logging.getLogger("ossemu")
+
+# Werkzeug's own errors, as the OSS codes a client would get from real OSS.
+_HTTP_TO_OSS = {
+    400: "InvalidArgument",
+    404: "NoSuchKey",
+    405: "MethodNotAllowed",
+    411: "MissingContentLength",
+    413: "EntityTooLarge",
+    416: "InvalidRange",
+}
+
+
+@dataclass
+class Services:
+    """What route handlers reach through ``current_app.extensions["ossemu"]``."""
+
+    config: EmulatorConfig
+    storage: Storage
+    callbacks: CallbackEngine
+    journal: CallbackJournal
+    public_key_pem: bytes
+    faults: FaultInjector = field(default_factory=FaultInjector)
+
+    def close(self) -> None:
+        self.storage.close()
+
+
+def create_app(config: EmulatorConfig) -> Flask:
+    """Build an emulator serving ``config.data_dir``."""
+    data_dir = config.data_dir.resolve()
+    storage = Storage(data_dir, region=config.region)
+    key = load_or_create_private_key(config.callback_private_key or data_dir / "callback-key.pem")
+    journal = CallbackJournal(data_dir / "callbacks.sqlite3")
+    engine = CallbackEngine(
+        key, journal, timeout=config.callback_timeout, strict_urls=config.strict_callback_urls
+    )
+    services = Services(config, storage, engine, journal, public_key_pem(key))
+
+    app = Flask("emulator")
+    app.url_map.merge_slashes = False  # "a//b" is a key, not a redirect
+    app.url_map.strict_slashes = False
+    app.extensions["ossemu"] = services
+    register_routes(app)
+
+    @app.before_request
+    def _start() -> None:
+        g.request_id = new_request_id()
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["x-oss-request-id"] = g.get("request_id", "")
+        response.headers["Server"] = "AliyunOSS"
+        response.headers.setdefault("Date", http_date(time.time()))
+        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.info(
+            "%s %s %s %s %.1fms",
+            request.method,
+            request.path,
+            response.status_code,
+            g.get("request_id", ""),
+            elapsed,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "request_id": g.get("request_id", ""),
+                "duration_ms": round(elapsed, 1),
+            },
+        )
+        return response
+
+    @app.errorhandler(OssError)
+    def _oss_error(error: OssError) -> Response:
+        return render_error(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        code = _HTTP_TO_OSS.get(error.code or 400, "InvalidArgument")
+        return render_error(OssError(code))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        log.exception("unexpected error handling %s %s", request.method, request.path)
+        return render_error(OssError("InternalError"))
+
+    return app
+
+
+def render_error(error: OssError) -> Response:
+    """The one place an error becomes XML (or, for HEAD, the ``x-oss-err`` header)."""
+    request_id = g.get("request_id") or new_request_id()
+    g.request_id = request_id
+    host_id = request.host.split(":")[0] if request else "localhost"
+    headers = error.headers(request_id, host_id)
+    body = b"" if request.method == "HEAD" else error.to_xml(request_id, host_id)
+    response = Response(body, status=error.status, headers=headers, content_type="application/xml")
+    if request.method == "HEAD":
+        response.headers["Content-Length"] = "0"
+    return response

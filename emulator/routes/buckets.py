@@ -1,0 +1,145 @@
+"""Bucket-level operations."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import Response
+
+from ..protocol.errors import invalid_argument
+from ..protocol.xml import Node, encode_key, etag, render, render_text, timestamp
+from ..storage import ListPage, check_bucket_name
+from .common import OssRequest, int_arg, services, xml_response
+from .service import OWNER
+
+
+def put_bucket(req: OssRequest) -> Response:
+    """PutBucket: https://www.alibabacloud.com/help/en/oss/developer-reference/putbucket"""
+    services().storage.create_bucket(check_bucket_name(req.bucket or ""))
+    return Response(status=200, headers={"Location": f"/{req.bucket}"})
+
+
+def delete_bucket(req: OssRequest) -> Response:
+    """DeleteBucket: https://www.alibabacloud.com/help/en/oss/developer-reference/deletebucket"""
+    services().storage.delete_bucket(req.bucket or "")
+    return Response(status=204)
+
+
+def get_bucket_info(req: OssRequest) -> Response:
+    """GetBucketInfo: https://www.alibabacloud.com/help/en/oss/developer-reference/getbucketinfo"""
+    info = services().storage.get_bucket(req.bucket or "")
+    return xml_response(
+        render(
+            "BucketInfo",
+            [
+                (
+                    "Bucket",
+                    [
+                        ("AccessMonitor", "Disabled"),
+                        ("CreationDate", timestamp(info.created)),
+                        ("ExtranetEndpoint", f"oss-{info.region}.aliyuncs.com"),
+                        ("IntranetEndpoint", f"oss-{info.region}-internal.aliyuncs.com"),
+                        ("Location", f"oss-{info.region}"),
+                        ("StorageClass", "Standard"),
+                        ("TransferAcceleration", "Disabled"),
+                        ("CrossRegionReplication", "Disabled"),
+                        ("Name", info.name),
+                        ("ResourceGroupId", "rg-default"),
+                        ("Owner", OWNER),
+                        ("AccessControlList", [("Grant", "private")]),
+                        ("Comment", ""),
+                        ("DataRedundancyType", "LRS"),
+                        ("Versioning", None),
+                        ("ServerSideEncryptionRule", [("SSEAlgorithm", "None")]),
+                        ("BucketPolicy", [("LogBucket", ""), ("LogPrefix", "")]),
+                    ],
+                )
+            ],
+        )
+    )
+
+
+def get_bucket_location(req: OssRequest) -> Response:
+    """GetBucketLocation: https://www.alibabacloud.com/help/en/oss/developer-reference/getbucketlocation"""
+    info = services().storage.get_bucket(req.bucket or "")
+    return xml_response(render_text("LocationConstraint", f"oss-{info.region}"))
+
+
+def list_objects(req: OssRequest) -> Response:
+    """ListObjects and ListObjectsV2 (``list-type=2``):
+    https://www.alibabacloud.com/help/en/oss/developer-reference/listobjectsv2"""
+    args = req.args
+    v2 = args.get("list-type") == "2"
+    enc = args.get("encoding-type")
+    if enc not in (None, "", "url"):
+        raise invalid_argument("The encoding-type argument is invalid.", "encoding-type", enc)
+    marker = (
+        _decode_token(args["continuation-token"])
+        if v2 and args.get("continuation-token")
+        else args.get("start-after" if v2 else "marker", "")
+    )
+    page = services().storage.list_objects(
+        req.bucket or "",
+        prefix=args.get("prefix", ""),
+        marker=marker,
+        delimiter=args.get("delimiter", ""),
+        max_keys=int_arg(args, "max-keys", 100, 1000),
+    )
+    head: list[Node] = [("Name", req.bucket), ("Prefix", encode_key(args.get("prefix", ""), enc))]
+    if v2:
+        head += [
+            ("StartAfter", args.get("start-after")),
+            ("ContinuationToken", args.get("continuation-token")),
+        ]
+    else:
+        head += [("Marker", encode_key(marker, enc))]
+    head += [
+        ("MaxKeys", int_arg(args, "max-keys", 100, 1000)),
+        ("Delimiter", encode_key(args.get("delimiter", ""), enc)),
+        ("EncodingType", enc or None),
+        ("IsTruncated", page.is_truncated),
+    ]
+    if page.is_truncated:
+        head.append(
+            ("NextContinuationToken", _encode_token(page.next_marker))
+            if v2
+            else ("NextMarker", encode_key(page.next_marker, enc))
+        )
+    if v2:
+        head.append(("KeyCount", len(page.objects) + len(page.common_prefixes)))
+    owner = not v2 or args.get("fetch-owner") == "true"
+    return xml_response(render("ListBucketResult", head + _contents(page, enc, owner)))
+
+
+def _contents(page: ListPage, enc: str | None, owner: bool) -> list[Node]:
+    nodes: list[Node] = [
+        (
+            "Contents",
+            [
+                ("Key", encode_key(o.key, enc)),
+                ("LastModified", timestamp(o.last_modified)),
+                ("ETag", etag(o.etag)),
+                ("Type", o.object_type),
+                ("Size", o.size),
+                ("StorageClass", "Standard"),
+                ("Owner", OWNER if owner else None),
+            ],
+        )
+        for o in page.objects
+    ]
+    nodes += [("CommonPrefixes", [("Prefix", encode_key(p, enc))]) for p in page.common_prefixes]
+    return nodes
+
+
+def _encode_token(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def _decode_token(token: str) -> str:
+    try:
+        return base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        raise invalid_argument(
+            "The continuation-token is invalid.", "continuation-token", token
+        ) from None

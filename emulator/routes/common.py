@@ -1,0 +1,201 @@
+"""What every handler shares: the parsed request, body streaming, response shapes."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from flask import Request, Response, current_app
+from werkzeug.exceptions import ClientDisconnected
+
+from ..callbacks import CallbackContext, CallbackSpec
+from ..protocol.errors import BadRequest, CallbackFailed, OssError, invalid_argument
+from ..protocol.http import http_date
+from ..storage import ObjectMeta
+
+if TYPE_CHECKING:
+    from ..app import Services
+
+CHUNK = 1024 * 1024
+STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "expires")
+
+
+@dataclass
+class OssRequest:
+    """A request as OSS sees it: bucket and key resolved, query decoded, header names lower-case."""
+
+    method: str
+    bucket: str | None
+    key: str | None
+    query: list[tuple[str, str]]
+    headers: dict[str, str]
+    request_id: str
+    client_ip: str
+    stream: BinaryIO
+    environ: dict[str, Any] = field(repr=False)
+
+    @property
+    def args(self) -> dict[str, str]:
+        """First value of each query parameter (OSS: 'if a param repeats, the first wins')."""
+        out: dict[str, str] = {}
+        for k, v in self.query:
+            out.setdefault(k, v)
+        return out
+
+    @classmethod
+    def from_flask(cls, request: Request, domain: str, request_id: str) -> OssRequest:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        host = (
+            headers.get("host", "").rsplit(":", 1)[0]
+            if "]" not in headers.get("host", "")
+            else headers.get("host", "")
+        )
+        path = request.path
+        bucket: str | None
+        if domain and host.endswith("." + domain):
+            bucket = host[: -len(domain) - 1]
+            key: str | None = path[1:] or None
+        else:
+            bucket_part, _, rest = path[1:].partition("/")
+            bucket = bucket_part or None
+            key = rest or None
+        return cls(
+            request.method,
+            bucket,
+            key,
+            list(request.args.items(multi=True)),
+            headers,
+            request_id,
+            request.remote_addr or "",
+            request.stream,
+            request.environ,
+        )
+
+    def body_chunks(self) -> Iterator[bytes]:
+        """The request body in bounded chunks; a client that stops mid-way is IncompleteBody."""
+        try:
+            while chunk := self.stream.read(CHUNK):
+                yield chunk
+        except ClientDisconnected:
+            raise BadRequest("IncompleteBody") from None
+
+    def content_length(self, *, required: bool = True) -> int | None:
+        """Declared body length; None for chunked bodies; 411 when neither is given."""
+        value = self.headers.get("content-length")
+        if value is None:
+            if "chunked" in self.headers.get("transfer-encoding", "").lower() or not required:
+                return None
+            raise OssError("MissingContentLength")
+        if not value.isdigit():
+            raise BadRequest(
+                "InvalidArgument",
+                "Content-Length is invalid.",
+                ArgumentName="Content-Length",
+                ArgumentValue=value,
+            )
+        return int(value)
+
+
+def int_arg(args: dict[str, str], name: str, default: int, maximum: int) -> int:
+    """A bounded integer query parameter (max-keys, max-parts…); out of range is InvalidArgument."""
+    value = args.get(name, "")
+    if value == "":
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise invalid_argument(
+            f"Argument {name} must be an integer between 1 and {maximum}.", name, value
+        )
+    return int(value)
+
+
+def services() -> Services:
+    return current_app.extensions["ossemu"]
+
+
+def xml_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status=status, headers=headers, content_type="application/xml")
+
+
+def stored_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The request headers OSS keeps with an object and returns on GET/HEAD."""
+    return {k: v for k, v in headers.items() if k in STORED_HEADERS or k.startswith("x-oss-meta-")}
+
+
+def object_headers(meta: ObjectMeta) -> dict[str, str]:
+    """GET/HEAD headers of a stored object."""
+    headers = {
+        "ETag": f'"{meta.etag}"',
+        "Last-Modified": http_date(meta.last_modified),
+        "Content-Type": meta.content_type,
+        "Accept-Ranges": "bytes",
+        "x-oss-object-type": meta.object_type,
+        "x-oss-storage-class": "Standard",
+        "x-oss-hash-crc64ecma": str(meta.crc64),
+        **meta.headers,
+    }
+    if meta.content_md5:
+        headers["Content-MD5"] = meta.content_md5
+    return headers
+
+
+def upload_headers(meta: ObjectMeta) -> dict[str, str]:
+    """Headers of a successful write (PutObject, Complete): also sent with a callback answer."""
+    headers = {"ETag": f'"{meta.etag}"', "x-oss-hash-crc64ecma": str(meta.crc64)}
+    if meta.content_md5:
+        headers["Content-MD5"] = meta.content_md5
+    return headers
+
+
+def respond_after_upload(
+    req: OssRequest, meta: ObjectMeta, spec: CallbackSpec | None, operation: str, default: Response
+) -> Response:
+    """Run the callback (if any) after the commit and map its outcome to 200 or 203."""
+    if spec is None:
+        return default
+    svc = services()
+    storage = svc.storage
+    ctx = CallbackContext(
+        bucket=meta.bucket,
+        key=meta.key,
+        etag=meta.etag,
+        size=meta.size,
+        mime_type=meta.content_type,
+        crc64=meta.crc64,
+        content_md5=meta.content_md5,
+        client_ip=req.client_ip,
+        request_id=req.request_id,
+        operation=operation,
+        open_data=lambda: storage.open_blob(meta),
+    )
+    outcome = svc.callbacks.deliver(spec, ctx, public_key_url=public_key_url(req))
+    headers = upload_headers(meta)
+    if outcome.ok:
+        return Response(outcome.body, status=200, headers=headers, content_type="application/json")
+    error = CallbackFailed(outcome.message)
+    host_id = req.headers.get("host", "localhost").split(":")[0]
+    headers.update(error.headers(req.request_id, host_id))
+    return xml_response(error.to_xml(req.request_id, host_id), 203, headers)
+
+
+def public_key_url(req: OssRequest) -> str:
+    """Where receivers fetch the callback public key: the configured URL or our bound address."""
+    configured = services().config.public_url
+    if configured:
+        return configured.rstrip("/") + "/_ossemu/callback-public-key.pem"
+    host = req.environ.get("SERVER_NAME", "127.0.0.1")
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"http://{host}:{req.environ.get('SERVER_PORT', '80')}/_ossemu/callback-public-key.pem"
+
+
+def abort_connection(req: OssRequest) -> None:
+    """Drop the client's connection mid-body (fault injection): read some, then hang up."""
+    req.stream.read(64 * 1024)
+    sock = req.environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    raise ConnectionAbortedError("connection dropped by an injected fault")

@@ -1,0 +1,215 @@
+"""Multipart upload operations."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from ..callbacks import parse_callback
+from ..protocol.errors import invalid_argument
+from ..protocol.xml import encode_key, etag, parse_complete_parts, render, timestamp
+from .common import (
+    OssRequest,
+    int_arg,
+    respond_after_upload,
+    services,
+    stored_headers,
+    upload_headers,
+    xml_response,
+)
+from .objects import content_type_for, forbid_overwrite
+
+
+def initiate_multipart_upload(req: OssRequest) -> Response:
+    """InitiateMultipartUpload (callback headers sent here are ignored, as on OSS):
+    https://www.alibabacloud.com/help/en/oss/developer-reference/initiatemultipartupload"""
+    upload = services().storage.multipart.initiate(
+        req.bucket or "",
+        req.key or "",
+        content_type=content_type_for(req),
+        headers=stored_headers(req.headers),
+    )
+    enc = _encoding(req)
+    return xml_response(
+        render(
+            "InitiateMultipartUploadResult",
+            [
+                ("Bucket", upload.bucket),
+                ("Key", encode_key(upload.key, enc)),
+                ("UploadId", upload.upload_id),
+                ("EncodingType", enc),
+            ],
+        )
+    )
+
+
+def upload_part(req: OssRequest) -> Response:
+    """UploadPart: https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpart"""
+    number = req.args.get("partNumber", "")
+    if not number.isdigit():
+        raise invalid_argument(
+            "Part number must be an integer between 1 and 10000, inclusive.", "partNumber", number
+        )
+    part = services().storage.multipart.upload_part(
+        req.bucket or "",
+        req.key or "",
+        req.args["uploadId"],
+        int(number),
+        req.body_chunks(),
+        expected_md5=req.headers.get("content-md5"),
+        expected_size=req.content_length(),
+    )
+    return Response(
+        status=200, headers={"ETag": etag(part.etag), "x-oss-hash-crc64ecma": str(part.crc64)}
+    )
+
+
+def complete_multipart_upload(req: OssRequest) -> Response:
+    """CompleteMultipartUpload, with the same callback engine as PutObject:
+    https://www.alibabacloud.com/help/en/oss/developer-reference/completemultipartupload"""
+    svc = services()
+    spec = parse_callback(req.headers, req.args, strict_urls=svc.config.strict_callback_urls)
+    body = b"".join(req.body_chunks())
+    if req.headers.get("x-oss-complete-all", "").lower() == "yes":
+        if body:
+            raise invalid_argument(
+                "Should not speficy both complete all header and http body.",
+                "x-oss-complete-all",
+                "yes",
+            )
+        chosen = None
+    else:
+        chosen = parse_complete_parts(body)
+    meta = svc.storage.multipart.complete(
+        req.bucket or "",
+        req.key or "",
+        req.args["uploadId"],
+        chosen,
+        forbid_overwrite=forbid_overwrite(req),
+    )
+    enc = _encoding(req)
+    host = req.headers.get("host", "localhost")
+    result = render(
+        "CompleteMultipartUploadResult",
+        [
+            ("EncodingType", enc),
+            ("Location", f"http://{host}/{meta.bucket}/{meta.key}"),
+            ("Bucket", meta.bucket),
+            ("Key", encode_key(meta.key, enc)),
+            ("ETag", etag(meta.etag)),
+        ],
+    )
+    return respond_after_upload(
+        req,
+        meta,
+        spec,
+        "CompleteMultipartUpload",
+        xml_response(result, headers=upload_headers(meta)),
+    )
+
+
+def abort_multipart_upload(req: OssRequest) -> Response:
+    """AbortMultipartUpload: https://www.alibabacloud.com/help/en/oss/developer-reference/abortmultipartupload"""
+    services().storage.multipart.abort(req.bucket or "", req.key or "", req.args["uploadId"])
+    return Response(status=204)
+
+
+def list_parts(req: OssRequest) -> Response:
+    """ListParts: https://www.alibabacloud.com/help/en/oss/developer-reference/listparts"""
+    args = req.args
+    marker = args.get("part-number-marker", "")
+    if marker and not marker.isdigit():
+        raise invalid_argument(
+            "part-number-marker must be an integer.", "part-number-marker", marker
+        )
+    max_parts = int_arg(args, "max-parts", 1000, 1000)
+    page = services().storage.multipart.list_parts(
+        req.bucket or "",
+        req.key or "",
+        args["uploadId"],
+        marker=int(marker or 0),
+        max_parts=max_parts,
+    )
+    enc = _encoding(req)
+    return xml_response(
+        render(
+            "ListPartsResult",
+            [
+                ("EncodingType", enc),
+                ("Bucket", req.bucket),
+                ("Key", encode_key(req.key or "", enc)),
+                ("UploadId", args["uploadId"]),
+                ("PartNumberMarker", int(marker or 0)),
+                ("NextPartNumberMarker", page.next_part_number_marker),
+                ("MaxParts", max_parts),
+                ("IsTruncated", page.is_truncated),
+                *[
+                    (
+                        "Part",
+                        [
+                            ("PartNumber", p.part_number),
+                            ("LastModified", timestamp(p.last_modified)),
+                            ("ETag", etag(p.etag)),
+                            ("HashCrc64ecma", str(p.crc64)),
+                            ("Size", p.size),
+                        ],
+                    )
+                    for p in page.parts
+                ],
+            ],
+        )
+    )
+
+
+def list_multipart_uploads(req: OssRequest) -> Response:
+    """ListMultipartUploads: https://www.alibabacloud.com/help/en/oss/developer-reference/listmultipartuploads"""
+    args = req.args
+    max_uploads = int_arg(args, "max-uploads", 1000, 1000)
+    page = services().storage.multipart.list_uploads(
+        req.bucket or "",
+        prefix=args.get("prefix", ""),
+        delimiter=args.get("delimiter", ""),
+        key_marker=args.get("key-marker", ""),
+        upload_id_marker=args.get("upload-id-marker", ""),
+        max_uploads=max_uploads,
+    )
+    enc = _encoding(req)
+    return xml_response(
+        render(
+            "ListMultipartUploadsResult",
+            [
+                ("EncodingType", enc),
+                ("Bucket", req.bucket),
+                ("KeyMarker", encode_key(args.get("key-marker", ""), enc)),
+                ("UploadIdMarker", args.get("upload-id-marker", "")),
+                ("NextKeyMarker", encode_key(page.next_key_marker, enc)),
+                ("NextUploadIdMarker", page.next_upload_id_marker),
+                ("Delimiter", encode_key(args.get("delimiter", ""), enc)),
+                ("Prefix", encode_key(args.get("prefix", ""), enc)),
+                ("MaxUploads", max_uploads),
+                ("IsTruncated", page.is_truncated),
+                *[
+                    (
+                        "Upload",
+                        [
+                            ("Key", encode_key(u.key, enc)),
+                            ("UploadId", u.upload_id),
+                            ("StorageClass", "Standard"),
+                            ("Initiated", timestamp(u.initiated)),
+                        ],
+                    )
+                    for u in page.uploads
+                ],
+                *[
+                    ("CommonPrefixes", [("Prefix", encode_key(p, enc))])
+                    for p in page.common_prefixes
+                ],
+            ],
+        )
+    )
+
+
+def _encoding(req: OssRequest) -> str | None:
+    enc = req.args.get("encoding-type") or None
+    if enc not in (None, "url"):
+        raise invalid_argument("The encoding-type argument is invalid.", "encoding-type", enc)
+    return enc

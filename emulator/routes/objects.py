@@ -1,0 +1,192 @@
+"""Object-level operations."""
+
+from __future__ import annotations
+
+import mimetypes
+from urllib.parse import unquote
+
+from flask import Response
+from werkzeug.wsgi import wrap_file
+
+from ..callbacks import parse_callback
+from ..protocol.errors import BadRequest, invalid_argument
+from ..protocol.http import check_preconditions, http_date, parse_range
+from ..protocol.xml import encode_key, etag, parse_delete_keys, render, timestamp
+from ..storage import ObjectMeta
+from .common import (
+    OssRequest,
+    object_headers,
+    respond_after_upload,
+    services,
+    stored_headers,
+    upload_headers,
+    xml_response,
+)
+
+_RESPONSE_OVERRIDES = {
+    f"response-{h}": h.title()
+    for h in (
+        "content-type",
+        "content-language",
+        "expires",
+        "cache-control",
+        "content-disposition",
+        "content-encoding",
+    )
+}
+
+
+def put_object(req: OssRequest) -> Response:
+    """PutObject (and CopyObject when ``x-oss-copy-source`` is set):
+    https://www.alibabacloud.com/help/en/oss/developer-reference/putobject"""
+    if "x-oss-copy-source" in req.headers:
+        return copy_object(req)
+    svc = services()
+    spec = parse_callback(req.headers, req.args, strict_urls=svc.config.strict_callback_urls)
+    length = req.content_length()
+    meta = svc.storage.put_object(
+        req.bucket or "",
+        req.key or "",
+        req.body_chunks(),
+        content_type=content_type_for(req),
+        headers=stored_headers(req.headers),
+        forbid_overwrite=forbid_overwrite(req),
+        expected_md5=req.headers.get("content-md5"),
+        expected_size=length,
+    )
+    return respond_after_upload(
+        req, meta, spec, "PutObject", Response(status=200, headers=upload_headers(meta))
+    )
+
+
+def copy_object(req: OssRequest) -> Response:
+    """CopyObject: https://www.alibabacloud.com/help/en/oss/developer-reference/copyobject"""
+    source = unquote(req.headers["x-oss-copy-source"])
+    src_bucket, _, src_key = source.lstrip("/").partition("/")
+    if not src_bucket or not src_key:
+        raise invalid_argument(
+            "Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.",
+            "x-oss-copy-source",
+            source,
+        )
+    replace = req.headers.get("x-oss-metadata-directive", "COPY").upper() == "REPLACE"
+    meta = services().storage.copy_object(
+        src_bucket,
+        src_key,
+        req.bucket or "",
+        req.key or "",
+        content_type=content_type_for(req) if replace else None,
+        headers=stored_headers(req.headers) if replace else None,
+        forbid_overwrite=forbid_overwrite(req),
+    )
+    body = render(
+        "CopyObjectResult",
+        [("ETag", etag(meta.etag)), ("LastModified", timestamp(meta.last_modified))],
+    )
+    return xml_response(body, headers=upload_headers(meta))
+
+
+def get_object(req: OssRequest) -> Response:
+    """GetObject: https://www.alibabacloud.com/help/en/oss/developer-reference/getobject"""
+    meta, f = services().storage.open_object(req.bucket or "", req.key or "")
+    try:
+        headers = object_headers(meta)
+        headers.update({h: req.args[q] for q, h in _RESPONSE_OVERRIDES.items() if q in req.args})
+        if check_preconditions(req.headers, meta.etag, meta.last_modified) == 304:
+            f.close()
+            return _not_modified(meta)
+        byte_range = parse_range(req.headers.get("range"), meta.size)
+    except BaseException:
+        f.close()
+        raise
+    if byte_range is None:
+        headers["Content-Length"] = str(meta.size)
+        return Response(wrap_file(req.environ, f), headers=headers, direct_passthrough=True)
+    start, end = byte_range
+    f.seek(start)
+    headers["Content-Length"] = str(end - start + 1)
+    headers["Content-Range"] = f"bytes {start}-{end}/{meta.size}"
+    return Response(
+        _read_span(f, end - start + 1), status=206, headers=headers, direct_passthrough=True
+    )
+
+
+def head_object(req: OssRequest) -> Response:
+    """HeadObject: https://www.alibabacloud.com/help/en/oss/developer-reference/headobject"""
+    meta = services().storage.head_object(req.bucket or "", req.key or "")
+    if check_preconditions(req.headers, meta.etag, meta.last_modified) == 304:
+        return _not_modified(meta)
+    return Response(headers={**object_headers(meta), "Content-Length": str(meta.size)})
+
+
+def get_object_meta(req: OssRequest) -> Response:
+    """GetObjectMeta: https://www.alibabacloud.com/help/en/oss/developer-reference/getobjectmeta"""
+    meta = services().storage.head_object(req.bucket or "", req.key or "")
+    return Response(
+        headers={
+            "ETag": f'"{meta.etag}"',
+            "Content-Length": str(meta.size),
+            "Last-Modified": http_date(meta.last_modified),
+            "x-oss-hash-crc64ecma": str(meta.crc64),
+        }
+    )
+
+
+def delete_object(req: OssRequest) -> Response:
+    """DeleteObject (204 also when the key is missing):
+    https://www.alibabacloud.com/help/en/oss/developer-reference/deleteobject"""
+    services().storage.delete_object(req.bucket or "", req.key or "")
+    return Response(status=204)
+
+
+def delete_multiple_objects(req: OssRequest) -> Response:
+    """DeleteMultipleObjects: https://www.alibabacloud.com/help/en/oss/developer-reference/deletemultipleobjects"""
+    body = b"".join(req.body_chunks())
+    expected = req.headers.get("content-md5")
+    if expected is not None and expected != _content_md5(body):
+        raise BadRequest("InvalidDigest")
+    keys, quiet = parse_delete_keys(body)
+    storage = services().storage
+    storage.get_bucket(req.bucket or "")
+    for key in keys:
+        storage.delete_object(req.bucket or "", key)
+    enc = req.args.get("encoding-type")
+    deleted = [] if quiet else [("Deleted", [("Key", encode_key(k, enc))]) for k in keys]
+    return xml_response(render("DeleteResult", [("EncodingType", enc or None), *deleted]))
+
+
+def content_type_for(req: OssRequest) -> str:
+    """Content-Type as sent, else guessed from the key's extension, as OSS does."""
+    return (
+        req.headers.get("content-type")
+        or mimetypes.guess_type(req.key or "")[0]
+        or "application/octet-stream"
+    )
+
+
+def forbid_overwrite(req: OssRequest) -> bool:
+    return req.headers.get("x-oss-forbid-overwrite", "").lower() == "true"
+
+
+def _not_modified(meta: ObjectMeta) -> Response:
+    return Response(
+        status=304,
+        headers={"ETag": f'"{meta.etag}"', "Last-Modified": http_date(meta.last_modified)},
+    )
+
+
+def _read_span(f, length: int):  # type: ignore[no-untyped-def]
+    with f:
+        while length > 0:
+            chunk = f.read(min(length, 1024 * 1024))
+            if not chunk:
+                return
+            length -= len(chunk)
+            yield chunk
+
+
+def _content_md5(body: bytes) -> str:
+    import base64
+    import hashlib
+
+    return base64.b64encode(hashlib.md5(body).digest()).decode()

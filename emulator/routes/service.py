@@ -1,0 +1,50 @@
+"""Service-level operations."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from ..protocol.xml import render, timestamp
+from .common import OssRequest, int_arg, services, xml_response
+
+OWNER = [("ID", "ossemu"), ("DisplayName", "ossemu")]
+
+
+def list_buckets(req: OssRequest) -> Response:
+    """ListBuckets (GetService): https://www.alibabacloud.com/help/en/oss/developer-reference/listbuckets"""
+    args = req.args
+    max_keys = int_arg(args, "max-keys", 100, 1000)
+    buckets, truncated = services().storage.list_buckets(
+        prefix=args.get("prefix", ""), marker=args.get("marker", ""), max_keys=max_keys
+    )
+    region = services().config.region
+    body = render(
+        "ListAllMyBucketsResult",
+        [
+            ("Prefix", args.get("prefix")),
+            ("Marker", args.get("marker")),
+            ("MaxKeys", args.get("max-keys")),
+            ("IsTruncated", truncated if "max-keys" in args or truncated else None),
+            ("NextMarker", buckets[-1].name if truncated else None),
+            ("Owner", OWNER),
+            (
+                "Buckets",
+                [
+                    (
+                        "Bucket",
+                        [
+                            ("CreationDate", timestamp(b.created)),
+                            ("ExtranetEndpoint", f"oss-{region}.aliyuncs.com"),
+                            ("IntranetEndpoint", f"oss-{region}-internal.aliyuncs.com"),
+                            ("Location", f"oss-{b.region}"),
+                            ("Name", b.name),
+                            ("Region", b.region),
+                            ("StorageClass", "Standard"),
+                        ],
+                    )
+                    for b in buckets
+                ],
+            ),
+        ],
+    )
+    return xml_response(body)

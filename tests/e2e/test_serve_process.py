@@ -1,0 +1,116 @@
+"""`ossemu serve` as a user runs it: a real process, its startup line, persistence, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import oss2
+import pytest
+
+LINE = re.compile(r"^ossemu listening on (http://127\.0\.0\.1:(\d+)) \(data: (.+)\)$")
+
+
+def start(data_dir: Path, *extra: str, env: dict[str, str] | None = None):
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    line = proc.stdout.readline().rstrip("\n")
+    match = LINE.match(line)
+    assert match, f"unexpected startup line {line!r}"
+    return proc, match.group(1)
+
+
+def stop(proc: subprocess.Popen) -> tuple[int, str]:
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=10)
+    return proc.returncode, err
+
+
+def test_serve_prints_one_line_persists_data_and_stops_cleanly(tmp_path):
+    env = {"OSS_ACCESS_KEY_ID": "my-key-id", "OSS_ACCESS_KEY_SECRET": "my-very-secret"}
+    proc, url = start(tmp_path / "data", env=env)
+    bucket = oss2.Bucket(oss2.Auth("my-key-id", "my-very-secret"), url, "persisted")
+    bucket.create_bucket()
+    bucket.put_object("k.txt", b"survives restarts")
+    code, err = stop(proc)
+    assert code == 0
+    assert "my-key-id" in err and "my-very-secret" not in err
+    assert "Traceback" not in err
+
+    proc, url = start(tmp_path / "data", env=env)
+    try:
+        bucket = oss2.Bucket(oss2.Auth("my-key-id", "my-very-secret"), url, "persisted")
+        assert bucket.get_object("k.txt").read() == b"survives restarts"
+    finally:
+        stop(proc)
+
+
+def test_serve_logs_one_access_line_per_request(tmp_path):
+    proc, url = start(tmp_path / "d")
+    oss2.Bucket(oss2.Auth("ossemu-dev-key", "ossemu-dev-secret"), url, "logs").create_bucket()
+    code, err = stop(proc)
+    assert re.search(r"PUT /logs/? 200 [0-9A-F]{24} \d+\.\dms", err), err
+
+
+def test_serve_on_a_busy_port_is_one_clear_line(tmp_path):
+    proc, url = start(tmp_path / "d")
+    try:
+        port = url.rsplit(":", 1)[1]
+        busy = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "emulator",
+                "serve",
+                "--port",
+                port,
+                "--data-dir",
+                str(tmp_path / "e"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert busy.returncode == 2
+        assert busy.stderr.strip().startswith("ossemu: error: cannot listen on")
+        assert "Traceback" not in busy.stderr
+    finally:
+        stop(proc)
+
+
+def test_no_auth_accepts_unsigned_requests(tmp_path):
+    import requests
+
+    proc, url = start(tmp_path / "d", "--no-auth")
+    try:
+        assert requests.put(f"{url}/open-bucket").status_code == 200
+        assert requests.put(f"{url}/open-bucket/k", data=b"x").status_code == 200
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize("argv", [["serve", "--help"], ["--help"], ["dev", "--help"]])
+def test_help(argv):
+    out = subprocess.run(
+        [sys.executable, "-m", "emulator", *argv], capture_output=True, text=True, timeout=30
+    )
+    assert out.returncode == 0 and "usage: ossemu" in out.stdout
