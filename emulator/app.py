@@ -44,6 +44,12 @@ class Services:
     journal: CallbackJournal
     public_key_pem: bytes
     faults: FaultInjector = field(default_factory=FaultInjector)
+    #: Unexpected exceptions (500s) since the last ``take_errors()``: fixtures re-raise them.
+    errors: list[BaseException] = field(default_factory=list)
+
+    def take_errors(self) -> list[BaseException]:
+        errors, self.errors[:] = list(self.errors), []
+        return errors
 
     def close(self) -> None:
         self.storage.close()
@@ -103,9 +109,14 @@ def create_app(config: EmulatorConfig) -> Flask:
         code = _HTTP_TO_OSS.get(error.code or 400, "InvalidArgument")
         return render_error(OssError(code))
 
+    @app.errorhandler(ConnectionAbortedError)
+    def _dropped(error: ConnectionAbortedError) -> Response:
+        return Response(status=500)  # the socket is already closed: nobody reads this
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
         log.exception("unexpected error handling %s %s", request.method, request.path)
+        services.errors.append(error)
         return render_error(OssError("InternalError"))
 
     return app

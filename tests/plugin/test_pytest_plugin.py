@@ -1,0 +1,113 @@
+"""The fixtures as a user's own project meets them, run through pytester in a subprocess."""
+
+from __future__ import annotations
+
+import pytest
+
+SNIPPET = """
+from client import Callback
+
+def test_upload_notifies_app(oss_bucket, callback_receiver):
+    cb = Callback(url=callback_receiver.url, body="object=${object}&size=${size}")
+    oss_bucket.put_object("a.txt", b"hello", callback=cb)
+    (got,) = callback_receiver.wait_for(1)
+    assert got.form == {"object": "a.txt", "size": "5"}
+"""
+
+
+@pytest.fixture
+def run(pytester: pytest.Pytester):
+    def run(*args: str) -> pytest.RunResult:
+        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+    return run
+
+
+def test_the_issue_snippet_just_works(pytester, run):
+    pytester.makepyfile(SNIPPET)
+    run().assert_outcomes(passed=1)
+
+
+def test_safe_under_xdist(pytester, run):
+    tests = "\n".join(
+        f"def test_{i}(oss_bucket, oss_emulator):\n"
+        f"    oss_bucket.put_object('k', b'{i}')\n"
+        f"    assert oss_bucket.get_object('k') == b'{i}'\n"
+        for i in range(6))
+    pytester.makepyfile(tests)
+    run("-n", "2").assert_outcomes(passed=6)
+
+
+def test_each_test_gets_a_fresh_bucket_and_receiver(pytester, run):
+    pytester.makepyfile("""
+        seen = []
+
+        def test_one(oss_bucket, callback_receiver):
+            seen.append((oss_bucket.name, callback_receiver.url))
+            oss_bucket.put_object("left-over", b"x")
+
+        def test_two(oss_bucket, callback_receiver):
+            assert (oss_bucket.name, callback_receiver.url) != seen[0]
+            assert list(oss_bucket.list_objects()) == []
+            assert callback_receiver.log == []
+    """)
+    run().assert_outcomes(passed=2)
+
+
+def test_config_fixtures_can_be_overridden(pytester, run):
+    pytester.makeconftest("""
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def oss_credentials():
+            return "my-id", "my-secret"
+
+        @pytest.fixture(scope="session")
+        def oss_emulator_auth():
+            return False
+    """)
+    pytester.makepyfile("""
+        import requests
+
+        def test_lenient_emulator_with_my_credentials(oss_emulator):
+            assert (oss_emulator.access_key_id, oss_emulator.access_key_secret) == (
+                "my-id", "my-secret")
+            assert requests.put(oss_emulator.url + "/unsigned-bucket").status_code == 200
+    """)
+    run().assert_outcomes(passed=1)
+
+
+def test_assert_received_lists_near_misses(pytester, run):
+    pytester.makepyfile("""
+        from client import Callback
+
+        def test_wrong_expectation(oss_bucket, callback_receiver):
+            cb = Callback(url=callback_receiver.url, body="object=${object}")
+            oss_bucket.put_object("real.txt", b"x", callback=cb)
+            callback_receiver.wait_for(1)
+            callback_receiver.assert_received(object="other.txt")
+    """)
+    result = run()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*real.txt*"])
+
+
+def test_an_emulator_crash_fails_the_test_that_caused_it(pytester, run):
+    pytester.makepyfile("""
+        import pytest
+        from client import ServerError
+
+        def test_triggers_a_500(oss_emulator, oss_bucket, monkeypatch):
+            def broken(*args, **kwargs):
+                raise RuntimeError("storage exploded")
+
+            monkeypatch.setattr(oss_emulator.services.storage, "head_object", broken)
+            with pytest.raises(ServerError):  # the client sees InternalError...
+                oss_bucket.head_object("k")   # ...and the test errors with the real cause
+
+        def test_next_one_is_clean(oss_emulator):
+            assert True
+    """)
+    result = run()
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*RuntimeError: storage exploded*"])
