@@ -6,7 +6,9 @@ import contextlib
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import urlsplit
 
 from flask import Request, Response, current_app
 from werkzeug.exceptions import ClientDisconnected
@@ -37,7 +39,7 @@ class OssRequest:
     stream: BinaryIO
     environ: dict[str, Any] = field(repr=False)
 
-    @property
+    @cached_property
     def args(self) -> dict[str, str]:
         """First value of each query parameter (OSS: 'if a param repeats, the first wins')."""
         out: dict[str, str] = {}
@@ -48,11 +50,7 @@ class OssRequest:
     @classmethod
     def from_flask(cls, request: Request, domain: str, request_id: str) -> OssRequest:
         headers = {k.lower(): v for k, v in request.headers.items()}
-        host = (
-            headers.get("host", "").rsplit(":", 1)[0]
-            if "]" not in headers.get("host", "")
-            else headers.get("host", "")
-        )
+        host = urlsplit("//" + headers.get("host", "")).hostname or ""
         path = request.path
         bucket: str | None
         if domain and host.endswith("." + domain):
