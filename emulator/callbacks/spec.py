@@ -31,6 +31,13 @@ from urllib.parse import urlsplit
 
 from emulator.protocol.errors import BadRequest, invalid_argument
 
+# OSS error-centre codes for the callback cases that have their own page (0007-000000NN).
+EC_BASE64 = "0007-00000002"
+EC_BAD_URL = "0007-00000004"
+EC_TOO_MANY_URLS = "0007-00000005"
+EC_EMPTY_BODY = "0007-00000011"
+EC_TOO_LONG = "0007-00000101"
+
 FORM_TYPE = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"
 MAX_ENCODED_BYTES = 5 * 1024
@@ -106,14 +113,18 @@ def _decode_json(raw: str, name: str) -> dict[str, Any]:
     size = len(raw.encode("utf-8", "replace"))
     if size > MAX_ENCODED_BYTES:
         raise invalid_argument(
-            f"The {name} is {size} bytes long; OSS allows at most {MAX_ENCODED_BYTES} (5 KB).", name
+            f"The {name} is {size} bytes long; OSS allows at most {MAX_ENCODED_BYTES} (5 KB).",
+            name,
+            ec=EC_TOO_LONG,
         )
     if not raw.isascii() or not _BASE64.fullmatch(raw) or len(raw) % 4:
-        raise invalid_argument(_base64_message(raw, name), name, _xml_safe(raw))
+        raise invalid_argument(_base64_message(raw, name), name, _xml_safe(raw), ec=EC_BASE64)
     try:
         decoded = base64.b64decode(raw)
     except binascii.Error:
-        raise invalid_argument(_base64_message(raw, name), name, _xml_safe(raw)) from None
+        raise invalid_argument(
+            _base64_message(raw, name), name, _xml_safe(raw), ec=EC_BASE64
+        ) from None
     text = decoded.decode("utf-8", "replace")
     not_json = invalid_argument(
         f"The {name.replace('-', ' ')} configuration is not json format.", name, _xml_safe(text)
@@ -155,6 +166,7 @@ def _parse_urls(value: object, strict: bool) -> tuple[str, ...]:
             f"The callbackUrl has {len(urls)} URLs; at most {MAX_URLS} are allowed.",
             "callbackUrl",
             _xml_safe(value),
+            ec=EC_TOO_MANY_URLS,
         )
     if "" in urls:
         raise invalid_argument(
@@ -169,7 +181,10 @@ def _parse_urls(value: object, strict: bool) -> tuple[str, ...]:
 def _normalise_url(url: str, strict: bool) -> str:
     def bad(reason: str) -> BadRequest:
         return invalid_argument(
-            f"The callbackUrl {url!r} is invalid: {reason}", "callbackUrl", _xml_safe(url)
+            f"The callbackUrl {url!r} is invalid: {reason}",
+            "callbackUrl",
+            _xml_safe(url),
+            ec=EC_BAD_URL,
         )
 
     if _CONTROL_OR_SPACE.search(url):
@@ -262,7 +277,9 @@ def _parse_body(config: Mapping[str, object]) -> str:
             "The callbackBody must be a string.", "callbackBody", _xml_safe(json.dumps(body))
         )
     if not body:
-        raise invalid_argument("The callbackBody must not be empty.", "callbackBody", "")
+        raise invalid_argument(
+            "The callbackBody must not be empty.", "callbackBody", "", ec=EC_EMPTY_BODY
+        )
     _require_utf8(body, "callbackBody")
     position = 0
     while (start := body.find("${", position)) >= 0:

@@ -191,11 +191,14 @@ class CallbackFailed(OssError):
         super().__init__("CallbackFailed", message)
 
 
-def invalid_argument(message: str, name: str | None = None, value: str | None = None) -> BadRequest:
-    """``InvalidArgument`` with OSS's optional ``ArgumentName``/``ArgumentValue`` elements."""
+def invalid_argument(
+    message: str, name: str | None = None, value: str | None = None, *, ec: str | None = None
+) -> BadRequest:
+    """``InvalidArgument`` with OSS's optional ``ArgumentName``/``ArgumentValue`` elements and,
+    where the OSS error centre gives the case its own code, that ``ec``."""
     details = {}
     if name is not None:
         details["ArgumentName"] = name
     if value is not None:
         details["ArgumentValue"] = value
-    return BadRequest("InvalidArgument", message, **details)
+    return BadRequest("InvalidArgument", message, ec=ec, **details)
