@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import mimetypes
+from collections.abc import Iterator
+from typing import BinaryIO
 from urllib.parse import unquote
 
 from flask import Response
@@ -175,7 +179,7 @@ def _not_modified(meta: ObjectMeta) -> Response:
     )
 
 
-def _read_span(f, length: int):  # type: ignore[no-untyped-def]
+def _read_span(f: BinaryIO, length: int) -> Iterator[bytes]:
     with f:
         while length > 0:
             chunk = f.read(min(length, 1024 * 1024))
@@ -186,7 +190,4 @@ def _read_span(f, length: int):  # type: ignore[no-untyped-def]
 
 
 def _content_md5(body: bytes) -> str:
-    import base64
-    import hashlib
-
     return base64.b64encode(hashlib.md5(body).digest()).decode()
