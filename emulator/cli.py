@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     dev.set_defaults(run=_dev)
 
     sub.add_parser("receiver", help="run a callback receiver (app-server side); see --help")
+
+    from . import cli_client  # here, not at the top: it imports UserError from this module
+
+    cli_client.register(sub)
     return parser
 
 

@@ -37,7 +37,7 @@ from .signing import sign_callback
 from .spec import CallbackSpec
 from .template import CallbackContext, render_body
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("ossemu.callbacks")
 
 USER_AGENT = "ehttp-client/0.0.1"
 MAX_RESPONSE_BYTES = 3 * 1024 * 1024  # CB21 and the current docs; older text says 1 MB
@@ -129,6 +129,24 @@ class CallbackEngine:
         return outcome
 
     def _record(self, entry: dict[str, Any]) -> None:
+        logger.info(
+            "callback %s %s/%s %s: %s (%s ms, %d url%s tried)",
+            entry["operation"],
+            entry["bucket"],
+            entry["key"],
+            entry["outcome"],
+            entry["message"] or "200",
+            entry["duration_ms"],
+            len(entry["attempts"]),
+            "" if len(entry["attempts"]) == 1 else "s",
+            extra={
+                "bucket": entry["bucket"],
+                "key": entry["key"],
+                "outcome": entry["outcome"],
+                "duration_ms": entry["duration_ms"],
+                "request_id": entry["request_id"],
+            },
+        )
         # The uploader's answer must not depend on the diagnostics store being writable.
         try:
             self._journal.record(entry)
