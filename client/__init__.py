@@ -16,6 +16,7 @@ same code runs against OSS and the ossemu emulator::
 from .bucket import Bucket
 from .callback import Callback, encode_callback_vars
 from .callback_verify import callback_string_to_sign, verify_callback_request
+from .checkpoint import Checkpoint
 from .client import Client
 from .crc import Crc64, combine, crc64
 from .download import ObjectStream
@@ -67,6 +68,7 @@ __all__ = [
     "BucketNotEmpty",
     "Callback",
     "CallbackError",
+    "Checkpoint",
     "Client",
     "ClientError",
     "CommonPrefix",

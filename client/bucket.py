@@ -15,6 +15,7 @@ from .download import ObjectStream, read_all, write_atomically
 from .exceptions import ClientError, NoSuchKey, ServerError
 from .models import CommonPrefix, CopyObjectResult, ObjectMeta, ObjectSummary, PutObjectResult
 from .multipart import MultipartOperations
+from .resumable import resumable_upload
 from .xmlutil import Document, build, content_md5
 
 Range = tuple[int | None, int | None]
@@ -77,6 +78,44 @@ class Bucket(MultipartOperations):
         self._check_upload(body, resp)
         self._raise_if_callback_failed(resp, has_callback)
         return PutObjectResult.from_response(resp, has_callback)
+
+    def resumable_upload(
+        self,
+        key: str,
+        path: str | os.PathLike[str],
+        *,
+        part_size: int | None = None,
+        threads: int = 4,
+        checkpoint_dir: str | os.PathLike[str] | None = None,
+        checkpoint: bool = True,
+        callback: Callback | None = None,
+        callback_vars: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> PutObjectResult:
+        """Upload a local file in parallel parts; a later call with the same arguments resumes.
+
+        Files that fit in one part (default 8 MiB, at least 100 KiB, grown to stay within
+        10,000 parts) go through ``put_object``. The checkpoint (in ``checkpoint_dir``, default
+        ``~/.cache/ossemu/checkpoints``; none with ``checkpoint=False``) is locked against a
+        second uploader and removed once Complete answers. Failures keep the parts on OSS for
+        the next call; a changed file restarts with a warning. The callback fires once, on
+        Complete: its reply is in ``result.callback_body``, a 203 raises ``CallbackError``.
+        ``progress(bytes_done, total)`` starts from the bytes already uploaded.
+        """
+        return resumable_upload(
+            self,
+            key,
+            path,
+            part_size=part_size,
+            threads=threads,
+            checkpoint_dir=checkpoint_dir,
+            checkpoint=checkpoint,
+            callback=callback,
+            callback_vars=callback_vars,
+            headers=headers,
+            progress=progress,
+        )
 
     @overload
     def get_object(
