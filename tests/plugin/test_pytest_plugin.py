@@ -33,7 +33,8 @@ def test_safe_under_xdist(pytester, run):
         f"def test_{i}(oss_bucket, oss_emulator):\n"
         f"    oss_bucket.put_object('k', b'{i}')\n"
         f"    assert oss_bucket.get_object('k') == b'{i}'\n"
-        for i in range(6))
+        for i in range(6)
+    )
     pytester.makepyfile(tests)
     run("-n", "2").assert_outcomes(passed=6)
 
