@@ -53,6 +53,7 @@ class Services:
 
     def close(self) -> None:
         self.storage.close()
+        self.journal.close()
 
 
 def create_app(config: EmulatorConfig) -> Flask:
@@ -66,7 +67,9 @@ def create_app(config: EmulatorConfig) -> Flask:
     )
     services = Services(config, storage, engine, journal, public_key_pem(key))
 
-    app = Flask("emulator")
+    # No static folder: Flask's default /static/<path> route would shadow a bucket named
+    # "static" (its objects could be written but never read) and skip the signature check.
+    app = Flask("emulator", static_folder=None)
     app.url_map.merge_slashes = False  # "a//b" is a key, not a redirect
     app.url_map.strict_slashes = False
     app.extensions["ossemu"] = services

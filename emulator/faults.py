@@ -60,11 +60,14 @@ class FaultInjector:
         unknown = set(fields) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
+        _check_types(fields)
         fault = Fault(**fields)
         if fault.action not in ACTIONS:
             raise ValueError(f"action must be one of {', '.join(ACTIONS)}")
         if fault.times < 1:
             raise ValueError("times must be at least 1")
+        if not 100 <= fault.status <= 599 or fault.delay < 0:
+            raise ValueError("status must be 100-599 and delay at least 0")
         with self._lock:
             self._rules.append(fault)
         return fault
@@ -92,3 +95,25 @@ class FaultInjector:
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+
+
+# A rule from the control API is JSON: a wrong type would only fail later, as a 500 for some
+# other client's request, so it is refused when added.
+_TYPES: dict[str, tuple[type, ...]] = {
+    "action": (str,),
+    "operation": (str, type(None)),
+    "bucket": (str, type(None)),
+    "key": (str, type(None)),
+    "part_number": (int, type(None)),
+    "times": (int,),
+    "status": (int,),
+    "code": (str,),
+    "message": (str,),
+    "delay": (int, float),
+}
+
+
+def _check_types(fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        if isinstance(value, bool) or not isinstance(value, _TYPES[name]):
+            raise ValueError(f"{name} has the wrong type: {value!r}")

@@ -15,7 +15,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from .errors import BadRequest
-from .http import iso8601
+from .http import iso8601, parse_uint
 
 # A node is (tag, text) or (tag, [children]); None values are skipped.
 Node = tuple[str, Union[str, int, bool, None, "list[Node]"]]
@@ -86,10 +86,11 @@ def parse_complete_parts(body: bytes) -> list[tuple[int, str]]:
     doc = parse(body, "CompleteMultipartUpload")
     parts = []
     for part in doc.findall("Part"):
-        number, tag = part.findtext("PartNumber"), part.findtext("ETag")
-        if number is None or tag is None or not number.strip().isdigit():
+        number = parse_uint((part.findtext("PartNumber") or "").strip())
+        tag = part.findtext("ETag")
+        if number is None or tag is None:
             raise BadRequest("MalformedXML")
-        parts.append((int(number), tag.strip()))
+        parts.append((number, tag.strip()))
     if not parts:
         raise BadRequest("MalformedXML")
     return parts

@@ -12,9 +12,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, g, request
+from werkzeug.routing import PathConverter
 
 from ..protocol.auth import SUBRESOURCES, SignedRequest, verify_request
 from ..protocol.errors import OssError
+from ..protocol.http import parse_uint
 from . import buckets, control, multipart, objects, service
 from .common import OssRequest, abort_connection
 
@@ -71,11 +73,19 @@ _UNSUPPORTED = (
 )
 
 
+class _AnyPath(PathConverter):
+    """``path`` whose ``.`` also matches CR and LF: a key holding them must reach auth and the
+    name check (400 InvalidObjectName), not fall through to a 404 NoSuchKey for a PUT."""
+
+    regex = r"[^/](?s:.)*?"
+
+
 def register_routes(app: Flask) -> None:
     control.register(app)
+    app.url_map.converters["anypath"] = _AnyPath
     app.add_url_rule("/", "oss", dispatch, methods=["GET", "PUT", "POST", "DELETE", "HEAD"])
     app.add_url_rule(
-        "/<path:_path>", "oss", dispatch, methods=["GET", "PUT", "POST", "DELETE", "HEAD"]
+        "/<anypath:_path>", "oss", dispatch, methods=["GET", "PUT", "POST", "DELETE", "HEAD"]
     )
 
 
@@ -100,10 +110,8 @@ def dispatch(_path: str = "") -> Response:
 
 
 def _inject_fault(services: Services, operation: str, req: OssRequest) -> None:
-    part = req.args.get("partNumber", "")
-    fault = services.faults.take(
-        operation, req.bucket, req.key, int(part) if part.isdigit() else None
-    )
+    part = parse_uint(req.args.get("partNumber"))
+    fault = services.faults.take(operation, req.bucket, req.key, part)
     if fault is None:
         return
     if fault.delay:

@@ -6,6 +6,7 @@ from flask import Response
 
 from ..callbacks import parse_callback
 from ..protocol.errors import invalid_argument
+from ..protocol.http import parse_uint
 from ..protocol.xml import encode_key, etag, parse_complete_parts, render, timestamp
 from .common import (
     OssRequest,
@@ -44,16 +45,17 @@ def initiate_multipart_upload(req: OssRequest) -> Response:
 
 def upload_part(req: OssRequest) -> Response:
     """UploadPart: https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpart"""
-    number = req.args.get("partNumber", "")
-    if not number.isdigit():
+    raw = req.args.get("partNumber", "")
+    number = parse_uint(raw)
+    if number is None:
         raise invalid_argument(
-            "Part number must be an integer between 1 and 10000, inclusive.", "partNumber", number
+            "Part number must be an integer between 1 and 10000, inclusive.", "partNumber", raw
         )
     part = services().storage.multipart.upload_part(
         req.bucket or "",
         req.key or "",
         req.args["uploadId"],
-        int(number),
+        number,
         req.body_chunks(),
         expected_md5=req.headers.get("content-md5"),
         expected_size=req.content_length(),
@@ -117,7 +119,7 @@ def list_parts(req: OssRequest) -> Response:
     """ListParts: https://www.alibabacloud.com/help/en/oss/developer-reference/listparts"""
     args = req.args
     marker = args.get("part-number-marker", "")
-    if marker and not marker.isdigit():
+    if marker and parse_uint(marker) is None:
         raise invalid_argument(
             "part-number-marker must be an integer.", "part-number-marker", marker
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import mimetypes
+import re
 from collections.abc import Iterator
 from typing import BinaryIO
 from urllib.parse import unquote
@@ -27,6 +28,7 @@ from .common import (
     xml_response,
 )
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _RESPONSE_OVERRIDES = {
     f"response-{h}": h.title()
     for h in (
@@ -95,7 +97,7 @@ def get_object(req: OssRequest) -> Response:
     meta, f = services().storage.open_object(req.bucket or "", req.key or "")
     try:
         headers = object_headers(meta)
-        headers.update({h: req.args[q] for q, h in _RESPONSE_OVERRIDES.items() if q in req.args})
+        headers.update(_response_overrides(req))
         if check_preconditions(req.headers, meta.etag, meta.last_modified) == 304:
             f.close()
             return _not_modified(meta)
@@ -166,6 +168,20 @@ def content_type_for(req: OssRequest) -> str:
         or mimetypes.guess_type(req.key or "")[0]
         or "application/octet-stream"
     )
+
+
+def _response_overrides(req: OssRequest) -> dict[str, str]:
+    """``response-*`` query values as headers: control characters (CR, LF, NUL...) could split
+    or break the response, so they are refused; other text goes out as its UTF-8 bytes (WSGI
+    header strings are latin-1, one character per byte)."""
+    out = {}
+    for name, header in _RESPONSE_OVERRIDES.items():
+        if name in req.args:
+            value = req.args[name]
+            if _CONTROL.search(value):
+                raise invalid_argument(f"The {name} contains a control character.", name, value)
+            out[header] = value.encode("utf-8", "replace").decode("latin-1")
+    return out
 
 
 def forbid_overwrite(req: OssRequest) -> bool:

@@ -204,7 +204,13 @@ class Multipart:
         """Join the chosen parts (``None``: all of them, for ``x-oss-complete-all``)."""
         upload = self.get(bucket, key, upload_id)
         stored = {p.part_number: p for p in self._parts(upload_id)}
-        parts = self._pick_parts(stored, chosen)
+        try:
+            parts = self._pick_parts(stored, chosen)
+        except BadRequest:
+            # A concurrent Complete or Abort may have dropped the upload (and so every part)
+            # since get(): that caller must hear NoSuchUpload, as on OSS, not InvalidPart.
+            self.get(bucket, key, upload_id)
+            raise
         try:
             temp = self.blobs.concatenate([p.blob for p in parts])
         except FileNotFoundError:
