@@ -24,12 +24,13 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m emulator.demo
 
+# Full settings (about half an hour on 2 cores); BENCH_ARGS=--quick for a smoke run.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 stress: $(STAMP)
-	OSSEMU_STRESS_ROUNDS=50 $(BIN)/python -m pytest tests/reliability -p no:xdist
+	OSSEMU_STRESS_ROUNDS=50 OSSEMU_LOAD_SECONDS=60 $(BIN)/python -m pytest tests/reliability -p no:xdist
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

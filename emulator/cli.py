@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the OSS emulator in the foreground (Ctrl-C stops it).",
     )
     _server_options(serve)
+    _serving_options(serve)
     serve.set_defaults(run=_serve)
 
     dev = sub.add_parser(
@@ -59,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     _server_options(dev)
     dev.add_argument(
         "--receiver-port", type=int, default=23450, help="callback receiver port (default 23450)"
+    )
+    dev.add_argument(
+        "--bucket",
+        action="append",
+        metavar="NAME",
+        help="bucket to create at start (repeatable; default examplebucket)",
     )
     dev.set_defaults(run=_dev)
 
@@ -114,6 +121,25 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-format", default="text", choices=["text", "json"])
 
 
+def _serving_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--server",
+        default="auto",
+        choices=["auto", "gunicorn", "werkzeug"],
+        help="WSGI server: gunicorn's gthread worker (auto: when installed, about 2-3x "
+        "faster) or Werkzeug's threaded server",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="gunicorn worker processes (default 1: fault rules live in one process's memory)",
+    )
+    p.add_argument(
+        "--threads", type=int, default=16, help="threads per gunicorn worker (default 16)"
+    )
+
+
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     if bool(args.access_key_id) != bool(args.access_key_secret):
         raise UserError("--access-key-id and --access-key-secret go together")
@@ -144,6 +170,11 @@ def _start_emulator(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         server = EmulatorServer(config)
     except OSError as e:
         raise UserError(f"cannot listen on {config.host}:{config.port}: {e.strerror or e}") from e
+    _announce(config)
+    return server
+
+
+def _announce(config: EmulatorConfig) -> None:
     which = "development default" if config.access_key_id == DEV_ACCESS_KEY_ID else "configured"
     print(
         f"ossemu: access key id {config.access_key_id} ({which}); signatures "
@@ -156,10 +187,15 @@ def _start_emulator(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             "API (journal, faults, reset) are reachable from the network",
             file=sys.stderr,
         )
-    return server
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .server import have_gunicorn
+
+    if args.workers < 1 or args.threads < 1:
+        raise UserError("--workers and --threads must be at least 1")
+    if args.server == "gunicorn" or (args.server == "auto" and have_gunicorn()):
+        return _serve_gunicorn(args)
     server = _start_emulator(args)
     print(
         f"ossemu listening on {server.url} (data: {server.config.data_dir.resolve()})", flush=True
@@ -168,10 +204,42 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_gunicorn(args: argparse.Namespace) -> int:
+    """gunicorn's master in this process; each worker builds its own app after the fork."""
+    from .app import create_app
+    from .server import base_url, have_gunicorn, listen, serve_gunicorn
+
+    if not have_gunicorn():
+        raise UserError("--server gunicorn needs gunicorn: pip install gunicorn")
+    config = config_from_args(args)
+    logs.configure(config.log_level, config.log_format)
+    try:
+        listener = listen(config.host, config.port)
+    except OSError as e:
+        raise UserError(f"cannot listen on {config.host}:{config.port}: {e.strerror or e}") from e
+    # Built once here so a bad setting fails before any fork (and the callback key exists).
+    create_app(config).extensions["ossemu"].close()
+    _announce(config)
+    line = (
+        f"ossemu listening on {base_url(config.host, listener.getsockname()[1])} "
+        f"(data: {config.data_dir.resolve()})"
+    )
+    return serve_gunicorn(
+        lambda: create_app(config),
+        listener,
+        workers=args.workers,
+        threads=args.threads,
+        on_ready=lambda: print(line, flush=True),
+        unload=lambda app: app.extensions["ossemu"].close(),
+    )
+
+
 def _dev(args: argparse.Namespace) -> int:
     from .receiver import CallbackReceiver
 
     server = _start_emulator(args).start()
+    for name in args.bucket or ["examplebucket"]:  # the seed's bucket, ready to use
+        server.services.storage.create_bucket(name)
     receiver = CallbackReceiver(args.host, args.receiver_port)
     try:
         receiver.start()

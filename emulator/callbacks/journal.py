@@ -34,10 +34,24 @@ class CallbackJournal:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+        # Held open for the journal's life: SQLite checkpoints (and fsyncs) the WAL whenever its
+        # last connection closes, which was 1.8 ms of every callback's 4.1 ms.
+        self._keeper: sqlite3.Connection | None = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        self._keeper.execute("SELECT 1 FROM deliveries LIMIT 0").fetchall()  # opens the WAL
+
+    def close(self) -> None:
+        if self._keeper is not None:
+            self._keeper.close()
+            self._keeper = None
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        # A diagnostic record: WAL stays consistent through a crash without an fsync per entry
+        # (a power cut may lose the last entries, never the file).
+        db.execute("PRAGMA synchronous=NORMAL")
         try:
             yield db
         finally:

@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 
 from flask import Request, Response, current_app
-from werkzeug.exceptions import ClientDisconnected
 
 from ..callbacks import CallbackContext, CallbackSpec
 from ..protocol.errors import BadRequest, CallbackFailed, OssError, invalid_argument
-from ..protocol.http import http_date
+from ..protocol.http import http_date, parse_uint
 from ..storage import ObjectMeta
 
 if TYPE_CHECKING:
@@ -50,7 +49,10 @@ class OssRequest:
     @classmethod
     def from_flask(cls, request: Request, domain: str, request_id: str) -> OssRequest:
         headers = {k.lower(): v for k, v in request.headers.items()}
-        host = urlsplit("//" + headers.get("host", "")).hostname or ""
+        try:
+            host = urlsplit("//" + headers.get("host", "")).hostname or ""
+        except ValueError:  # "[::1" and the like: not a host, so path-style addressing
+            host = ""
         path = request.path
         bucket: str | None
         if domain and host.endswith("." + domain):
@@ -74,11 +76,17 @@ class OssRequest:
 
     def body_chunks(self) -> Iterator[bytes]:
         """The request body in bounded chunks; a client that stops mid-way is IncompleteBody."""
-        try:
-            while chunk := self.stream.read(CHUNK):
-                yield chunk
-        except ClientDisconnected:
-            raise BadRequest("IncompleteBody") from None
+        while True:
+            try:
+                chunk = self.stream.read(CHUNK)
+            # Only the read is guarded: the WSGI server raises its own types for a client that
+            # disconnects or breaks chunked framing (Werkzeug: ClientDisconnected, OSError;
+            # gunicorn: NoMoreData, InvalidChunkSize...), and each means the body never arrived.
+            except Exception:
+                raise BadRequest("IncompleteBody") from None
+            if not chunk:
+                return
+            yield chunk
 
     def content_length(self, *, required: bool = True) -> int | None:
         """Declared body length; None for chunked bodies; 411 when neither is given."""
@@ -87,14 +95,15 @@ class OssRequest:
             if "chunked" in self.headers.get("transfer-encoding", "").lower() or not required:
                 return None
             raise OssError("MissingContentLength")
-        if not value.isdigit():
+        length = parse_uint(value)
+        if length is None:
             raise BadRequest(
                 "InvalidArgument",
                 "Content-Length is invalid.",
                 ArgumentName="Content-Length",
                 ArgumentValue=value,
             )
-        return int(value)
+        return length
 
 
 def int_arg(args: dict[str, str], name: str, default: int, maximum: int) -> int:
@@ -102,11 +111,12 @@ def int_arg(args: dict[str, str], name: str, default: int, maximum: int) -> int:
     value = args.get(name, "")
     if value == "":
         return default
-    if not value.isdigit() or not 1 <= int(value) <= maximum:
+    number = parse_uint(value)
+    if number is None or not 1 <= number <= maximum:
         raise invalid_argument(
             f"Argument {name} must be an integer between 1 and {maximum}.", name, value
         )
-    return int(value)
+    return number
 
 
 def services() -> Services:
@@ -192,7 +202,7 @@ def public_key_url(req: OssRequest) -> str:
 def abort_connection(req: OssRequest) -> None:
     """Drop the client's connection mid-body (fault injection): read some, then hang up."""
     req.stream.read(64 * 1024)
-    sock = req.environ.get("werkzeug.socket")
+    sock = req.environ.get("werkzeug.socket") or req.environ.get("gunicorn.socket")
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)

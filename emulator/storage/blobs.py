@@ -58,6 +58,7 @@ class BlobStore:
     def __init__(self, root: Path) -> None:
         self.tmp_dir = root / "tmp"
         self.blob_dir = root / "blobs"
+        self._blob_root = str(self.blob_dir)
         self.owner_dir = root / "owners"
         for d in (self.tmp_dir, self.blob_dir, self.owner_dir):
             d.mkdir(parents=True, exist_ok=True)
@@ -132,7 +133,11 @@ class BlobStore:
         return path
 
     def path_of(self, name: str) -> Path:
-        return self.blob_dir / name[:2] / name
+        return Path(self.open_path(name))
+
+    def open_path(self, name: str) -> str:
+        """``path_of`` as a string: what a GET opens, without pathlib's cost per request."""
+        return os.path.join(self._blob_root, name[:2], name)
 
     def install(self, temp_path: Path) -> str:
         """Rename a finished temp file to a fresh blob name; the caller commits the name."""

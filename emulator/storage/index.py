@@ -44,8 +44,13 @@ class Index:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        # (owning thread, connection): a threaded server starts a thread per client connection,
+        # so the connections of finished threads are closed, or fds and memory grow per request.
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
+        # Threads of one process queue here for the write lock: SQLite's busy handler would
+        # make them poll it with sleeps of up to 100 ms (p99 250 ms under 16 writers).
+        self._writer = threading.Lock()
         self._connect().executescript(SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
@@ -59,27 +64,38 @@ class Index:
             db.row_factory = sqlite3.Row
             self._local.db = db
             with self._lock:
-                self._all.append(db)
+                self._close_finished_threads()
+                self._all.append((threading.current_thread(), db))
         return db
+
+    def _close_finished_threads(self) -> None:
+        live = []
+        for thread, db in self._all:
+            if thread.is_alive():
+                live.append((thread, db))
+            else:
+                db.close()
+        self._all = live
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction holding the database's one writer lock across processes."""
         db = self._connect()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with self._writer:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def read(self) -> sqlite3.Connection:
         return self._connect()
 
     def close(self) -> None:
         with self._lock:
-            for db in self._all:
+            for _, db in self._all:
                 with contextlib.suppress(sqlite3.ProgrammingError):
                     db.close()
             self._all.clear()

@@ -264,7 +264,7 @@ class Storage:
 
     def open_blob(self, meta: ObjectMeta) -> BinaryIO:
         """The bytes of one committed version (raises FileNotFoundError once it is replaced)."""
-        return open(self.blobs.path_of(meta.blob), "rb")  # noqa: SIM115
+        return open(self.blobs.open_path(meta.blob), "rb")  # noqa: SIM115
 
     def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, BinaryIO]:
         """The current version and an open handle on its bytes (stable while it is read)."""

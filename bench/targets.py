@@ -1,0 +1,81 @@
+"""Issue 8's targets, checked against this run's medians (ratios within the same run)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .report import Results
+
+
+def check_targets(main: Results, uploads: Results, startup: Results, us: str, s) -> str:  # type: ignore[no-untyped-def]
+    floor = us.replace("ossemu", "floor")
+    put = f"4 KiB PUT, {s.connections} conns"
+    get = f"4 KiB GET, {s.connections} conns"
+    big = f"{s.big_size // 2**20} MiB"
+    rows: list[tuple[str, float | None, Callable[[float], bool], str]] = []
+
+    def ratio(workload: str, metric: str, peer: str) -> float | None:
+        ours, theirs = main.get(workload, metric, us), main.get(workload, metric, peer)
+        return ours / theirs if ours and theirs else None
+
+    for name, w, moto_x in (("4 KiB PUT", put, 5), ("4 KiB GET", get, 7)):
+        rows.append(
+            (
+                f"{name} >= {moto_x}x moto",
+                ratio(w, "req/s", "moto"),
+                lambda v, x=moto_x: v >= x,
+                "x",
+            )
+        )
+        rows.append(
+            (f"{name} >= 1.5x s3rver", ratio(w, "req/s", "s3rver"), lambda v: v >= 1.5, "x")
+        )
+        rows.append(
+            (
+                f"{name} >= 60% of the floor ({floor})",
+                ratio(w, "req/s", floor),
+                lambda v: v >= 0.6,
+                "x",
+            )
+        )
+    rows.append(
+        (f"{big} PUT >= 2x moto", ratio(f"{big} PUT", "MB/s", "moto"), lambda v: v >= 2, "x")
+    )
+    rows.append(
+        (f"{big} GET >= 2x moto", ratio(f"{big} GET", "MB/s", "moto"), lambda v: v >= 2, "x")
+    )
+    rows.append(
+        (
+            f"{big} GET >= 80% of nginx",
+            ratio(f"{big} GET", "MB/s", "nginx"),
+            lambda v: v >= 0.8,
+            "x",
+        )
+    )
+    for method in ("PUT", "GET"):
+        growth = main.get(f"{big} {method}", "server RSS growth MB", us)
+        rows.append(
+            (f"{big} {method}: server memory growth < 50 MB", growth, lambda v: v < 50, " MB")
+        )
+    added = main.get("PUT 4 KiB + callback (sequential)", "added p50 ms", us)
+    rows.append(("callback: added p50 <= 2 ms", added, lambda v: v <= 2, " ms"))
+    sizes = s.list_sizes
+    small = main.get("list 1,000 keys", f"p50 ms, {sizes[0] // 1000}k objects", us)
+    large = main.get("list 1,000 keys", f"p50 ms, {sizes[-1] // 1000}k objects", us)
+    rows.append(
+        (
+            f"list: {sizes[-1] // 1000}k-object page <= 2x the {sizes[0] // 1000}k page",
+            large / small if small and large else None,
+            lambda v: v <= 2,
+            "x",
+        )
+    )
+    boot = startup.get("fixture start-up (in-process Werkzeug)", "ms, new data dir", "ossemu")
+    rows.append(("fixture start-up < 300 ms (new data dir)", boot, lambda v: v < 300, " ms"))
+    lines = ["| target | this run | met |", "|---|---|---|"]
+    for text, value, ok, unit in rows:
+        if value is None:
+            lines.append(f"| {text} | not measured | - |")
+        else:
+            lines.append(f"| {text} | {value:.2f}{unit} | {'yes' if ok(value) else 'NO'} |")
+    return "\n".join(lines)
