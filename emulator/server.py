@@ -164,8 +164,11 @@ def serve_gunicorn(
     fork. ``on_ready`` runs once, in the first worker that has loaded the app: from then on
     connections are answered. SIGINT and SIGTERM stop it; returns the exit status (0).
     """
+    import gunicorn.http.wsgi
     from gunicorn.app.base import BaseApplication
 
+    # gunicorn writes its own Server header and drops the app's; OSS clients see "AliyunOSS".
+    gunicorn.http.wsgi.SERVER = "AliyunOSS"
     ready = multiprocessing.get_context("fork").Value("b", 0)
     master = os.getpid()
 

@@ -114,3 +114,17 @@ def test_help(argv):
         [sys.executable, "-m", "emulator", *argv], capture_output=True, text=True, timeout=30
     )
     assert out.returncode == 0 and "usage: ossemu" in out.stdout
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "werkzeug"])
+def test_every_response_of_the_real_server_looks_like_oss(tmp_path, server):
+    import requests
+
+    proc, url = start(tmp_path / "d", "--server", server)
+    try:
+        for response in (requests.get(f"{url}/_ossemu/health"), requests.get(f"{url}/b/k")):
+            assert response.headers["Server"] == "AliyunOSS"
+            assert re.fullmatch(r"[0-9A-F]{24}", response.headers["x-oss-request-id"])
+            assert response.headers["Date"].endswith(" GMT")
+    finally:
+        stop(proc)
