@@ -47,6 +47,12 @@ class Services:
     #: Unexpected exceptions (500s) since the last ``take_errors()``: fixtures re-raise them.
     errors: list[BaseException] = field(default_factory=list)
 
+    def reset(self) -> None:
+        """Wipe buckets, objects, uploads, the journal and the faults."""
+        self.storage.reset()
+        self.journal.clear()
+        self.faults.clear()
+
     def take_errors(self) -> list[BaseException]:
         errors, self.errors[:] = list(self.errors), []
         return errors

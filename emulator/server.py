@@ -97,10 +97,7 @@ class EmulatorServer:
 
     def reset(self) -> None:
         """Wipe buckets, objects, uploads, the journal and the faults."""
-        svc = self.services
-        svc.storage.reset()
-        svc.journal.clear()
-        svc.faults.clear()
+        self.services.reset()
 
     def start(self) -> EmulatorServer:
         """Serve in a daemon thread; returns at once, already accepting connections."""

@@ -172,11 +172,10 @@ def v4_signature(signing_key: bytes, string_to_sign: str) -> str:
 
 def verify_request(
     req: SignedRequest, secrets: Mapping[str, str], *, now: float | None = None
-) -> str | None:
+) -> str:
     """Check the request's OSS signature; return the access key id.
 
-    Never returns None: an anonymous request raises ``AccessDenied`` (a private bucket's answer),
-    so a route that serves public buckets should test :func:`is_anonymous` first.
+    An anonymous request raises ``AccessDenied``: every bucket here is private.
     """
     now = time.time() if now is None else now
     authorization = req.headers.get("authorization", "").strip()
@@ -199,12 +198,6 @@ def verify_request(
     if in_url:
         return _verify_v1_query(req, secrets, now)
     raise Forbidden("AccessDenied", _ANONYMOUS)
-
-
-def is_anonymous(req: SignedRequest) -> bool:
-    """True when the request carries no signature at all (neither header nor query)."""
-    has_url_signature = any(name in _URL_MARKERS for name, _ in req.query)
-    return not req.headers.get("authorization", "").strip() and not has_url_signature
 
 
 def _verify_v1_header(req: SignedRequest, rest: str, secrets: Mapping[str, str], now: float) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import math
 import os
 import re
@@ -45,6 +47,12 @@ def parse_uint(value: str | None) -> int | None:
     5,000-digit string makes ``int()`` raise: both were 500s.
     """
     return int(value) if value is not None and _UINT_RE.fullmatch(value) else None
+
+
+def check_content_md5(body: bytes, header: str | None) -> None:
+    """A small in-memory body (an XML request) against its ``Content-MD5``: else InvalidDigest."""
+    if header is not None and header != base64.b64encode(hashlib.md5(body).digest()).decode():
+        raise OssError("InvalidDigest", **{"Content-MD5": header})
 
 
 def new_request_id() -> str:

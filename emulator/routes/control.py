@@ -57,10 +57,7 @@ def faults() -> Response:
 
 def reset() -> Response:
     """Wipe buckets, objects, uploads, the journal and the faults."""
-    svc = services()
-    svc.storage.reset()
-    svc.journal.clear()
-    svc.faults.clear()
+    services().reset()
     return Response(status=204)
 
 

@@ -6,7 +6,7 @@ from flask import Response
 
 from ..callbacks import parse_callback
 from ..protocol.errors import invalid_argument
-from ..protocol.http import parse_uint
+from ..protocol.http import check_content_md5, parse_uint
 from ..protocol.xml import encode_key, etag, parse_complete_parts, render, timestamp
 from .common import (
     OssRequest,
@@ -71,6 +71,7 @@ def complete_multipart_upload(req: OssRequest) -> Response:
     svc = services()
     spec = parse_callback(req.headers, req.args, strict_urls=svc.config.strict_callback_urls)
     body = b"".join(req.body_chunks())
+    check_content_md5(body, req.headers.get("content-md5"))
     if req.headers.get("x-oss-complete-all", "").lower() == "yes":
         if body:
             raise invalid_argument(

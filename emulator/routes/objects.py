@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import mimetypes
 import re
 from collections.abc import Iterator
@@ -14,8 +12,8 @@ from flask import Response
 from werkzeug.wsgi import wrap_file
 
 from ..callbacks import parse_callback
-from ..protocol.errors import BadRequest, invalid_argument
-from ..protocol.http import check_preconditions, http_date, parse_range
+from ..protocol.errors import invalid_argument
+from ..protocol.http import check_content_md5, check_preconditions, http_date, parse_range
 from ..protocol.xml import encode_key, etag, parse_delete_keys, render, timestamp
 from ..storage import ObjectMeta
 from .common import (
@@ -148,9 +146,7 @@ def delete_object(req: OssRequest) -> Response:
 def delete_multiple_objects(req: OssRequest) -> Response:
     """DeleteMultipleObjects: https://www.alibabacloud.com/help/en/oss/developer-reference/deletemultipleobjects"""
     body = b"".join(req.body_chunks())
-    expected = req.headers.get("content-md5")
-    if expected is not None and expected != _content_md5(body):
-        raise BadRequest("InvalidDigest")
+    check_content_md5(body, req.headers.get("content-md5"))
     keys, quiet = parse_delete_keys(body)
     storage = services().storage
     storage.get_bucket(req.bucket or "")
@@ -203,7 +199,3 @@ def _read_span(f: BinaryIO, length: int) -> Iterator[bytes]:
                 return
             length -= len(chunk)
             yield chunk
-
-
-def _content_md5(body: bytes) -> str:
-    return base64.b64encode(hashlib.md5(body).digest()).decode()

@@ -279,3 +279,27 @@ def test_delete_multiple_objects(http):
 )
 def test_bad_delete_xml_is_malformed_xml(http, body):
     assert error_of(http.post("/bkt?delete", data=body)) == (400, "MalformedXML")
+
+
+def test_xml_bodies_with_a_wrong_content_md5_are_invalid_digest_and_change_nothing(http):
+    http.put("/bkt/x", data=b"1")
+    body = b"<Delete><Object><Key>x</Key></Object></Delete>"
+    r = http.post("/bkt?delete", data=body, headers={"Content-MD5": md5_b64(b"other")})
+    assert error_of(r) == (400, "InvalidDigest")
+    assert http.head("/bkt/x").status_code == 200
+
+    upload_id = ET.fromstring(http.post("/bkt/mp?uploads").data).findtext("UploadId")
+    etag = http.put(f"/bkt/mp?partNumber=1&uploadId={upload_id}", data=b"p").headers["ETag"]
+    complete = (
+        f"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag>"
+        "</Part></CompleteMultipartUpload>"
+    ).encode()
+    r = http.post(
+        f"/bkt/mp?uploadId={upload_id}", data=complete, headers={"Content-MD5": md5_b64(b"other")}
+    )
+    assert error_of(r) == (400, "InvalidDigest")
+    assert http.head("/bkt/mp").status_code == 404
+    r = http.post(
+        f"/bkt/mp?uploadId={upload_id}", data=complete, headers={"Content-MD5": md5_b64(complete)}
+    )
+    assert r.status_code == 200 and http.get("/bkt/mp").data == b"p"
