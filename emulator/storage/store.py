@@ -3,14 +3,18 @@
 Layout (``tests/emulator/test_storage.py`` asserts it, so this drawing cannot drift)::
 
     <data_dir>/
-      index.sqlite3      metadata of buckets, objects, uploads, parts (WAL; the source of truth)
-      blobs/ab/<uuid>    immutable object and part bytes, named by a random uuid, never by key
+      index.sqlite3      metadata of buckets, objects, uploads, parts (WAL; the source of truth),
+                         and the bodies of objects up to 64 KiB (``inline.py`` says why)
+      index.sqlite3-writer  flock'd around each write transaction: writers queue, not poll
+      blobs/ab/<uuid>    immutable bytes of larger objects and of parts, named by a random
+                         uuid, never by key
       tmp/<owner>.<uuid> bytes being received; renamed into blobs/ at commit
       owners/<owner>.lock held by each live process; tells start-up cleanup whose temp files to keep
 
 Commit order: stream the body to ``tmp/`` (no lock held) and fsync it; then, inside one SQLite
 ``BEGIN IMMEDIATE`` transaction (the cross-process writer lock), rename it into ``blobs/`` and
-upsert the row; after COMMIT, unlink the blob it replaced. An object exists iff its row exists, so
+upsert the row; after COMMIT (which fsyncs the WAL), unlink the blob it replaced. A small body
+skips the files: it is inserted by that same transaction. An object exists iff its row exists, so
 a crash at any point leaves either the old or the new version visible, never a partial one; an
 orphaned blob is collected at the next start. Keys never become paths, so no key can reach a file
 outside the data dir.
@@ -18,6 +22,8 @@ outside the data dir.
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
 import sqlite3
 import time
@@ -27,6 +33,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..protocol.errors import BadRequest, Conflict, NotFound
+from . import inline
 from .blobs import BlobStore, WrittenBlob
 from .index import Index
 from .models import BucketInfo, ListPage, ObjectMeta
@@ -63,6 +70,9 @@ class Storage:
             orphans = [n for n in self.blobs.all_blob_names() if n not in live]
             for name in orphans:
                 self.blobs.delete(name)
+            db.execute(
+                "DELETE FROM inline_blobs WHERE 'inline:' || id NOT IN (SELECT blob FROM objects)"
+            )
         return len(orphans)
 
     def reset(self) -> None:
@@ -72,7 +82,7 @@ class Storage:
                 r[0]
                 for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")
             ]
-            for table in ("parts", "uploads", "objects", "buckets"):
+            for table in ("parts", "uploads", "objects", "buckets", "inline_blobs"):
                 db.execute(f"DELETE FROM {table}")
         for name in blobs:
             self.blobs.delete(name)
@@ -130,7 +140,8 @@ class Storage:
                 ("buckets", "name"),
             ):
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
-        for blob in blobs:
+            files = [blob for blob in blobs if not self._drop_inline(db, blob)]
+        for blob in files:
             self.blobs.delete(blob)
 
     def list_buckets(
@@ -165,7 +176,14 @@ class Storage:
         """Store a new version of ``key`` atomically; Content-MD5 and length checked after."""
         check_object_key(key)
         self.get_bucket(bucket)
-        written = self.blobs.write(chunks, limit=MAX_PUT_SIZE)
+        small = None
+        if expected_size is None or expected_size <= inline.INLINE_MAX:
+            small, chunks = _read_small(chunks, inline.INLINE_MAX)
+        written = (
+            inline.SmallBody.of(small)
+            if small is not None
+            else self.blobs.write(chunks, limit=MAX_PUT_SIZE)
+        )
         try:
             if expected_size is not None and written.size != expected_size:
                 raise BadRequest("IncompleteBody")
@@ -180,13 +198,13 @@ class Storage:
                 forbid_overwrite=forbid_overwrite,
             )
         finally:
-            written.temp_path.unlink(missing_ok=True)
+            _discard(written)
 
     def _commit(
         self,
         bucket: str,
         key: str,
-        written: WrittenBlob,
+        written: WrittenBlob | inline.SmallBody,
         *,
         content_type: str,
         headers: dict[str, str],
@@ -206,17 +224,19 @@ class Storage:
             object_type=object_type,
             headers=headers,
         )
-        return self.commit_object(meta, written.temp_path, forbid_overwrite=forbid_overwrite)
+        source = written.data if isinstance(written, inline.SmallBody) else written.temp_path
+        return self.commit_object(meta, source, forbid_overwrite=forbid_overwrite)
 
     def commit_object(
         self,
         meta: ObjectMeta,
-        temp_path: Path,
+        source: Path | bytes,
         *,
         forbid_overwrite: bool,
         before: Callable[[sqlite3.Connection], None] | None = None,
     ) -> ObjectMeta:
-        """Make ``temp_path`` the current version; ``before(db)`` runs inside the transaction."""
+        """Make ``source`` (a finished temp file, or a small body kept inline) the current
+        version; ``before(db)`` runs inside the transaction."""
         with self.index.write() as db:
             self._require_bucket(db, meta.bucket)
             if before is not None:
@@ -226,7 +246,10 @@ class Storage:
             ).fetchone()
             if old and forbid_overwrite:
                 raise Conflict("FileAlreadyExists", Key=meta.key)
-            name = self.blobs.install(temp_path)
+            if isinstance(source, bytes):
+                name = inline.insert(db, source)
+            else:
+                name = self.blobs.install(source)
             try:
                 db.execute(
                     "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -245,10 +268,11 @@ class Storage:
                     ),
                 )
             except BaseException:
-                self.blobs.delete(name)
+                if not inline.is_inline(name):
+                    self.blobs.delete(name)
                 raise
-        if old:
-            self.blobs.delete(old["blob"])
+            replaced = old["blob"] if old and not self._drop_inline(db, old["blob"]) else ""
+        self.blobs.delete(replaced)
         return replace(meta, blob=name)
 
     def head_object(self, bucket: str, key: str) -> ObjectMeta:
@@ -264,6 +288,11 @@ class Storage:
 
     def open_blob(self, meta: ObjectMeta) -> BinaryIO:
         """The bytes of one committed version (raises FileNotFoundError once it is replaced)."""
+        if inline.is_inline(meta.blob):
+            data = inline.read(self.index.read(), meta.blob)
+            if data is None:
+                raise FileNotFoundError(meta.blob)
+            return io.BytesIO(data)
         return open(self.blobs.open_path(meta.blob), "rb")  # noqa: SIM115
 
     def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, BinaryIO]:
@@ -282,8 +311,8 @@ class Storage:
             old = db.execute(
                 "DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob", (bucket, key)
             ).fetchone()
-        if old:
-            self.blobs.delete(old["blob"])
+            replaced = old["blob"] if old and not self._drop_inline(db, old["blob"]) else ""
+        self.blobs.delete(replaced)
         return old is not None
 
     def copy_object(
@@ -302,7 +331,11 @@ class Storage:
         self.get_bucket(bucket)
         meta, f = self.open_object(src_bucket, src_key)
         with f:
-            written = self.blobs.write(iter(lambda: f.read(1024 * 1024), b""))
+            written: WrittenBlob | inline.SmallBody
+            if meta.size <= inline.INLINE_MAX:
+                written = inline.SmallBody.of(f.read())
+            else:
+                written = self.blobs.write(iter(lambda: f.read(1024 * 1024), b""))
         try:
             return self._commit(
                 bucket,
@@ -313,7 +346,7 @@ class Storage:
                 forbid_overwrite=forbid_overwrite,
             )
         finally:
-            written.temp_path.unlink(missing_ok=True)
+            _discard(written)
 
     def list_objects(
         self,
@@ -364,6 +397,15 @@ class Storage:
         return _page(entries, truncated)
 
     @staticmethod
+    def _drop_inline(db: sqlite3.Connection, name: str) -> bool:
+        """Delete an inline body inside the caller's transaction; False for a blob file, which
+        the caller unlinks after COMMIT."""
+        if not inline.is_inline(name):
+            return False
+        inline.delete(db, name)
+        return True
+
+    @staticmethod
     def _require_bucket(db: sqlite3.Connection, bucket: str) -> None:
         if db.execute("SELECT 1 FROM buckets WHERE name = ?", (bucket,)).fetchone() is None:
             raise NotFound("NoSuchBucket", BucketName=bucket)
@@ -378,6 +420,22 @@ def _scan(
         sql += " AND key < ?"
         args.append(upper)
     return db.execute(sql + " ORDER BY key LIMIT ?", (*args, limit)).fetchall()
+
+
+def _discard(written: WrittenBlob | inline.SmallBody) -> None:
+    """Remove the temp file once committed (renamed away) or refused; inline bodies have none."""
+    if isinstance(written, WrittenBlob):
+        written.temp_path.unlink(missing_ok=True)
+
+
+def _read_small(chunks: Iterator[bytes], limit: int) -> tuple[bytes | None, Iterator[bytes]]:
+    """The whole body if it is at most ``limit`` bytes; else None and the body, still whole."""
+    buffer = bytearray()
+    for chunk in chunks:
+        buffer += chunk
+        if len(buffer) > limit:
+            return None, itertools.chain([bytes(buffer)], chunks)
+    return bytes(buffer), iter(())
 
 
 def _page(entries: list[ObjectMeta | str], truncated: bool) -> ListPage:

@@ -10,6 +10,9 @@ import pytest
 
 from emulator.protocol.errors import OssError
 from emulator.storage import Storage, crc64
+from emulator.storage.inline import INLINE_MAX
+
+BIG = b"b" * (INLINE_MAX + 1)  # the smallest body stored as a blob file
 
 
 @pytest.fixture
@@ -29,13 +32,14 @@ def files_under(root: Path) -> set[str]:
 
 
 def test_layout_matches_the_docstring(storage: Storage):
-    put(storage, "../../etc/passwd", b"evil")
+    put(storage, "../../etc/passwd", BIG)
     root = storage.root
     top = {p.name for p in root.iterdir()}
     assert top <= {
         "index.sqlite3",
         "index.sqlite3-wal",
         "index.sqlite3-shm",
+        "index.sqlite3-writer",
         "blobs",
         "tmp",
         "owners",
@@ -61,12 +65,15 @@ def test_layout_matches_the_docstring(storage: Storage):
 )
 def test_no_key_reaches_a_path_outside_the_data_dir(storage: Storage, tmp_path: Path, key: str):
     before = files_under(tmp_path)
-    put(storage, key, b"data")
+    put(storage, key, BIG)
+    small = key[:1000] + "~"
+    put(storage, small, b"data")
     created = files_under(tmp_path) - before
     assert created and all(c.startswith("data/") for c in created)
-    meta, f = storage.open_object("bkt", key)
-    with f:
-        assert f.read() == b"data"
+    for name, body in ((key, BIG), (small, b"data")):
+        meta, f = storage.open_object("bkt", name)
+        with f:
+            assert f.read() == body
 
 
 @pytest.mark.parametrize(
@@ -144,8 +151,8 @@ def test_short_body_is_incomplete_and_not_committed(storage):
 
 
 def test_overwrite_replaces_and_frees_the_old_blob(storage):
-    put(storage, "k", b"one")
-    put(storage, "k", b"two")
+    put(storage, "k", BIG)
+    put(storage, "k", BIG + b"2")
     assert len(list((storage.root / "blobs").rglob("*/*"))) == 1
 
 

@@ -438,7 +438,8 @@ def verify_against_ledger(bucket: Bucket, ledger: Ledger) -> int:
 
 
 def check_index_matches_files(data_dir: Path) -> dict[str, int]:
-    """The index and ``blobs/`` name the same files, sizes agree, and no row dangles.
+    """The index and ``blobs/`` name the same files, sizes agree, and no row dangles; every
+    inline body belongs to exactly one object and has its size.
 
     Call it when no request is in flight (a commit deletes the replaced blob just after).
     """
@@ -456,15 +457,21 @@ def check_index_matches_files(data_dir: Path) -> dict[str, int]:
             " UNION ALL SELECT 'part', upload_id FROM parts"
             " WHERE upload_id NOT IN (SELECT upload_id FROM uploads)"
         ).fetchall()
+        inline_sizes = dict(
+            db.execute("SELECT 'inline:' || id, length(data) FROM inline_blobs").fetchall()
+        )
         counts = {
             table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("buckets", "objects", "uploads", "parts")
+            for table in ("buckets", "objects", "uploads", "parts", "inline_blobs")
         }
     finally:
         db.close()
     assert not dangling, f"index rows pointing at nothing: {dangling[:10]}"
     indexed = {blob: size for blob, size in rows}
     assert len(indexed) == len(rows), "two rows share one blob"
+    inline = {blob: size for blob, size in indexed.items() if blob.startswith("inline:")}
+    assert inline == inline_sizes, "inline bodies and their rows differ (orphan, missing or size)"
+    indexed = {blob: size for blob, size in indexed.items() if blob not in inline}
     on_disk = {p.name: p.stat().st_size for p in (data_dir / "blobs").glob("*/*")}
     assert set(on_disk) == set(indexed), (
         f"blob files without a row: {sorted(set(on_disk) - set(indexed))[:5]}; "

@@ -1,0 +1,73 @@
+"""Small object bodies kept inside the index, in the same transaction as their row.
+
+A file per small object costs a create, an fsync, a rename and, when it is overwritten or
+deleted, an unlink that frees disk blocks: on the ext4 volume the benchmarks ran on, unlinking a
+synced 4 KiB file took about 1 ms and the kernel did no more than about 1,000 of them per second,
+whatever the number of threads. A body of up to ``INLINE_MAX`` bytes is instead a row of
+``inline_blobs``: it is written, replaced and deleted by the same SQLite transaction that
+commits its object row (made durable by the WAL fsync at COMMIT), and SQLite reuses its pages
+instead of freeing blocks. MinIO keeps small objects inline in its metadata for the same reason.
+
+An object row names its bytes in ``blob``: a blob file name (32 hex digits) or ``inline:<id>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+
+from .blobs import crc64
+
+INLINE_MAX = 64 * 1024
+_PREFIX = "inline:"
+
+
+@dataclass(frozen=True)
+class SmallBody:
+    """A body received whole, with the checksums a ``WrittenBlob`` carries."""
+
+    data: bytes
+    md5: bytes
+    crc64: int
+
+    @classmethod
+    def of(cls, data: bytes) -> SmallBody:
+        return cls(data, hashlib.md5(data).digest(), crc64(data, 0))
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def etag(self) -> str:
+        return self.md5.hex().upper()
+
+    @property
+    def content_md5(self) -> str:
+        return base64.b64encode(self.md5).decode()
+
+
+def is_inline(name: str) -> bool:
+    return name.startswith(_PREFIX)
+
+
+def insert(db: sqlite3.Connection, data: bytes) -> str:
+    """Store ``data`` inside the caller's write transaction; returns the name for ``blob``."""
+    row_id = db.execute("INSERT INTO inline_blobs (data) VALUES (?)", (data,)).lastrowid
+    return f"{_PREFIX}{row_id}"
+
+
+def read(db: sqlite3.Connection, name: str) -> bytes | None:
+    """The bytes, or None once the version was replaced or deleted."""
+    row = db.execute("SELECT data FROM inline_blobs WHERE id = ?", (_row_id(name),)).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def delete(db: sqlite3.Connection, name: str) -> None:
+    db.execute("DELETE FROM inline_blobs WHERE id = ?", (_row_id(name),))
+
+
+def _row_id(name: str) -> int:
+    return int(name[len(_PREFIX) :])

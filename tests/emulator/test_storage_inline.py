@@ -1,0 +1,118 @@
+"""Small bodies live in the index, committed, replaced and deleted with their row."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from emulator.protocol.errors import OssError
+from emulator.storage import Storage
+from emulator.storage.inline import INLINE_MAX
+
+
+@pytest.fixture
+def storage(tmp_path: Path):
+    s = Storage(tmp_path / "data")
+    s.create_bucket("bkt")
+    yield s
+    s.close()
+
+
+def blob_files(storage: Storage) -> int:
+    return len(list((storage.root / "blobs").rglob("*/*")))
+
+
+def inline_rows(storage: Storage) -> int:
+    return storage.index.read().execute("SELECT count(*) FROM inline_blobs").fetchone()[0]
+
+
+def read(storage: Storage, key: str) -> bytes:
+    _, f = storage.open_object("bkt", key)
+    with f:
+        return f.read()
+
+
+def test_a_small_body_is_kept_in_the_index_not_in_a_file(storage):
+    meta = storage.put_object("bkt", "k", iter([b"x" * 4096]), expected_size=4096)
+    assert (blob_files(storage), inline_rows(storage)) == (0, 1)
+    assert read(storage, "k") == b"x" * 4096
+    assert storage.head_object("bkt", "k").etag == meta.etag
+    assert not list((storage.root / "tmp").iterdir())
+
+
+@pytest.mark.parametrize("size,files,rows", [(0, 0, 1), (INLINE_MAX, 0, 1), (INLINE_MAX + 1, 1, 0)])
+def test_the_inline_limit_is_inclusive(storage, size, files, rows):
+    storage.put_object("bkt", "k", iter([b"z" * size]), expected_size=size)
+    assert (blob_files(storage), inline_rows(storage)) == (files, rows)
+    assert read(storage, "k") == b"z" * size
+
+
+def test_a_chunked_body_that_outgrows_the_limit_becomes_a_whole_file(storage):
+    chunks = [bytes([i]) * 20_000 for i in range(5)]  # 100,000 bytes, no declared length
+    meta = storage.put_object("bkt", "k", iter(chunks))
+    assert (blob_files(storage), inline_rows(storage)) == (1, 0)
+    assert read(storage, "k") == b"".join(chunks) and meta.size == 100_000
+
+
+def test_overwrites_between_inline_and_file_free_the_old_version(storage):
+    big = b"B" * (INLINE_MAX + 10)
+    steps = [(b"small", (0, 1)), (big, (1, 0)), (b"small again", (0, 1)), (b"tiny", (0, 1))]
+    for body, expected in steps:
+        storage.put_object("bkt", "k", iter([body]))
+        assert (blob_files(storage), inline_rows(storage)) == expected
+        assert read(storage, "k") == body
+    assert storage.delete_object("bkt", "k")
+    assert (blob_files(storage), inline_rows(storage)) == (0, 0)
+
+
+def test_a_reader_keeps_the_old_small_version_while_it_is_replaced(storage):
+    storage.put_object("bkt", "k", iter([b"old"]))
+    _, f = storage.open_object("bkt", "k")
+    storage.put_object("bkt", "k", iter([b"new"]))
+    with f:
+        assert f.read() == b"old"
+    assert read(storage, "k") == b"new"
+
+
+def test_copy_drop_and_reset_keep_inline_rows_in_step(storage):
+    storage.put_object("bkt", "src", iter([b"payload"]))
+    storage.copy_object("bkt", "src", "bkt", "dst")
+    assert read(storage, "dst") == b"payload" and inline_rows(storage) == 2
+    storage.create_bucket("other")
+    storage.put_object("other", "k", iter([b"elsewhere"]))
+    storage.drop_bucket("bkt")
+    assert inline_rows(storage) == 1
+    storage.reset()
+    assert inline_rows(storage) == 0
+
+
+def test_refused_small_bodies_store_nothing(storage):
+    refusals = (
+        ({"expected_md5": "AAAAAAAAAAAAAAAAAAAAAA=="}, "InvalidDigest"),
+        ({"expected_size": 99}, "IncompleteBody"),
+    )
+    for kw, code in refusals:
+        with pytest.raises(OssError) as e:
+            storage.put_object("bkt", "k", iter([b"abc"]), **kw)
+        assert e.value.code == code
+    assert inline_rows(storage) == 0 and blob_files(storage) == 0
+
+
+def test_a_data_dir_from_before_inline_bodies_opens_and_gains_the_table(tmp_path):
+    root = tmp_path / "data"
+    Storage(root).close()
+    db = sqlite3.connect(root / "index.sqlite3")
+    db.execute("DROP TABLE inline_blobs")
+    db.commit()
+    db.close()
+    s = Storage(root)
+    try:
+        s.create_bucket("bkt")
+        s.put_object("bkt", "k", iter([b"v"]))
+        _, f = s.open_object("bkt", "k")
+        with f:
+            assert f.read() == b"v"
+    finally:
+        s.close()
