@@ -6,18 +6,17 @@ There is no module-level app: each call builds a fresh, independent emulator (te
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from .access import AccessLog, request_id_of
 from .callbacks import CallbackEngine, CallbackJournal
 from .callbacks.signing import load_or_create_private_key, public_key_pem
 from .config import EmulatorConfig
 from .faults import FaultInjector
 from .protocol.errors import OssError
-from .protocol.http import http_date, new_request_id
 from .routes import register_routes
 from .storage import Storage
 
@@ -80,34 +79,7 @@ def create_app(config: EmulatorConfig) -> Flask:
     app.url_map.strict_slashes = False
     app.extensions["ossemu"] = services
     register_routes(app)
-
-    @app.before_request
-    def _start() -> None:
-        g.request_id = new_request_id()
-        g.started = time.perf_counter()
-
-    @app.after_request
-    def _finish(response: Response) -> Response:
-        response.headers["x-oss-request-id"] = g.get("request_id", "")
-        response.headers["Server"] = "AliyunOSS"
-        response.headers.setdefault("Date", http_date(time.time()))
-        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        log.info(
-            "%s %s %s %s %.1fms",
-            request.method,
-            request.path,
-            response.status_code,
-            g.get("request_id", ""),
-            elapsed,
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "request_id": g.get("request_id", ""),
-                "duration_ms": round(elapsed, 1),
-            },
-        )
-        return response
+    app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.errorhandler(OssError)
     def _oss_error(error: OssError) -> Response:
@@ -133,8 +105,7 @@ def create_app(config: EmulatorConfig) -> Flask:
 
 def render_error(error: OssError) -> Response:
     """The one place an error becomes XML (or, for HEAD, the ``x-oss-err`` header)."""
-    request_id = g.get("request_id") or new_request_id()
-    g.request_id = request_id
+    request_id = request_id_of(request.environ)
     host_id = request.host.split(":")[0] if request else "localhost"
     headers = error.headers(request_id, host_id)
     body = b"" if request.method == "HEAD" else error.to_xml(request_id, host_id)

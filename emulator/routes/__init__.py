@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from werkzeug.routing import PathConverter
 
+from ..access import request_id_of
 from ..protocol.auth import SUBRESOURCES, SignedRequest, verify_request
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
@@ -91,7 +92,7 @@ def register_routes(app: Flask) -> None:
 
 def dispatch(_path: str = "") -> Response:
     services: Services = current_app.extensions["ossemu"]
-    req = OssRequest.from_flask(request, services.config.domain, g.request_id)
+    req = OssRequest.from_flask(request, services.config.domain, request_id_of(request.environ))
     level = "object" if req.key is not None else "bucket" if req.bucket is not None else "service"
     if services.config.auth:  # before dispatch: an unsigned caller learns nothing of the API
         verify_request(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import Request, Response, current_app
 
@@ -48,7 +48,8 @@ class OssRequest:
 
     @classmethod
     def from_flask(cls, request: Request, domain: str, request_id: str) -> OssRequest:
-        headers = {k.lower(): v for k, v in request.headers.items()}
+        environ = request.environ
+        headers = _headers_of(environ)
         try:
             host = urlsplit("//" + headers.get("host", "")).hostname or ""
         except ValueError:  # "[::1" and the like: not a host, so path-style addressing
@@ -66,12 +67,13 @@ class OssRequest:
             request.method,
             bucket,
             key,
-            list(request.args.items(multi=True)),
+            # As werkzeug's ``request.args`` parses it, without building a MultiDict.
+            parse_qsl(request.query_string.decode(), True, errors="werkzeug.url_quote"),
             headers,
             request_id,
-            request.remote_addr or "",
+            environ.get("REMOTE_ADDR", ""),
             request.stream,
-            request.environ,
+            environ,
         )
 
     def body_chunks(self) -> Iterator[bytes]:
@@ -104,6 +106,22 @@ class OssRequest:
                 ArgumentValue=value,
             )
         return length
+
+
+def _headers_of(environ: dict[str, Any]) -> dict[str, str]:
+    """Request headers with lower-case names, read straight from the WSGI environ."""
+    headers = {
+        name[5:].replace("_", "-").lower(): value
+        for name, value in environ.items()
+        if name.startswith("HTTP_") and name not in _NOT_HEADERS
+    }
+    for name, header in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
+        if value := environ.get(name):
+            headers[header] = value
+    return headers
+
+
+_NOT_HEADERS = frozenset(("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"))
 
 
 def int_arg(args: dict[str, str], name: str, default: int, maximum: int) -> int:
