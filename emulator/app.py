@@ -59,6 +59,7 @@ class Services:
     def close(self) -> None:
         self.storage.close()
         self.journal.close()
+        self.faults.close()
 
 
 def create_app(config: EmulatorConfig) -> Flask:
@@ -70,7 +71,9 @@ def create_app(config: EmulatorConfig) -> Flask:
     engine = CallbackEngine(
         key, journal, timeout=config.callback_timeout, strict_urls=config.strict_callback_urls
     )
-    services = Services(config, storage, engine, journal, public_key_pem(key))
+    # On the data dir, so every process serving it shares the rules.
+    faults = FaultInjector(data_dir / "faults.sqlite3")
+    services = Services(config, storage, engine, journal, public_key_pem(key), faults)
 
     # No static folder: Flask's default /static/<path> route would shadow a bucket named
     # "static" (its objects could be written but never read) and skip the signature check.

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
 from client import Client, RequestError, RetryPolicy, ServerError
+from tests.reliability.helpers import KEY_ID, SECRET, ServeProcess, process_tree
 
 
 @pytest.fixture
@@ -154,3 +161,99 @@ def test_bad_fault_bodies_get_a_400_json_error(faults_url, body, message):
     assert response.headers["Content-Type"].startswith("application/json")
     assert message in response.json()["error"]
     assert requests.get(faults_url).json() == []
+
+
+# -- several worker processes on one data dir share the rules ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory):
+    """``ossemu serve --workers 2``, once both gunicorn workers have loaded the app."""
+    server = ServeProcess(tmp_path_factory.mktemp("two-workers") / "data", "--workers", "2")
+    try:
+        deadline = time.monotonic() + 30
+        while len(_workers_serving(server)) < 2:
+            assert time.monotonic() < deadline, server.log_text()
+            time.sleep(0.05)
+        yield server
+        assert server.stop() == 0
+        assert "Traceback" not in server.log_text()
+    finally:
+        server.ensure_stopped()
+
+
+def _workers_serving(server: ServeProcess) -> list[int]:
+    """The serve process's children that have the data dir's index open."""
+    index = str(server.data_dir / "index.sqlite3")
+    serving = []
+    for pid in process_tree(server.pid)[1:]:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") == index for fd in fds):
+                serving.append(pid)
+        except OSError:
+            continue  # a worker starting or ending while we look
+    return serving
+
+
+@pytest.fixture
+def shared_bucket(two_workers) -> str:
+    name = f"faults-{uuid.uuid4().hex[:12]}"
+    with Client(two_workers.url, KEY_ID, SECRET, max_retries=0) as client:
+        client.create_bucket(name)
+    return name
+
+
+def put_from_threads(url: str, bucket: str, threads: int = 4, each: int = 10) -> Counter[str]:
+    """PUTs from ``threads`` clients, one keep-alive connection each; outcome codes counted."""
+
+    def put_some(n: int) -> list[str]:
+        outcomes = []
+        with Client(url, KEY_ID, SECRET, max_retries=0) as client:
+            target = client.get_bucket(bucket)
+            for i in range(each):
+                try:
+                    target.put_object(f"k-{n}-{i}", b"data")
+                    outcomes.append("ok")
+                except ServerError as e:
+                    outcomes.append(e.code)
+        return outcomes
+
+    with ThreadPoolExecutor(threads) as pool:
+        return Counter(code for outcomes in pool.map(put_some, range(threads)) for code in outcomes)
+
+
+def rules_seen_by_fresh_connections(url: str, connections: int = 20) -> list[list[dict]]:
+    """``GET /_ossemu/faults`` over new connections, which either worker may accept."""
+    return [requests.get(url + "/_ossemu/faults").json() for _ in range(connections)]
+
+
+def test_a_rule_fires_exactly_times_across_gunicorn_workers(two_workers, shared_bucket):
+    rule = requests.post(
+        two_workers.url + "/_ossemu/faults",
+        json={
+            "operation": "PutObject",
+            "bucket": shared_bucket,
+            "times": 6,
+            "status": 503,
+            "code": "InjectedFault",
+        },
+    ).json()
+    assert rules_seen_by_fresh_connections(two_workers.url) == [[rule]] * 20
+
+    outcomes = put_from_threads(two_workers.url, shared_bucket)
+
+    assert outcomes == {"ok": 34, "InjectedFault": 6}
+    assert rules_seen_by_fresh_connections(two_workers.url) == [[]] * 20
+
+
+def test_rules_cleared_through_one_worker_are_gone_from_all(two_workers, shared_bucket):
+    faults = two_workers.url + "/_ossemu/faults"
+    requests.post(faults, json={"operation": "PutObject", "bucket": shared_bucket, "times": 999})
+    requests.post(faults, json={"bucket": shared_bucket, "times": 999})
+    assert all(len(rules) == 2 for rules in rules_seen_by_fresh_connections(two_workers.url))
+
+    assert requests.delete(faults).status_code == 204
+
+    assert put_from_threads(two_workers.url, shared_bucket) == {"ok": 40}
+    assert rules_seen_by_fresh_connections(two_workers.url) == [[]] * 20
