@@ -16,6 +16,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from emulator.cli import default_workers
+
 from . import bigio, workloads
 from .peers import Spec, start
 from .report import Results, machine_line, write
@@ -23,11 +25,11 @@ from .targets import check_targets
 from .tools import BENCH_DIR, find_tools
 
 WORKLOADS = ("small", "big", "callback", "listing", "resumable", "startup", "serving")
-MAIN = Spec("ossemu", "gunicorn", 1, 16)  # what `ossemu serve` runs by default
-TWO_WORKERS = Spec("ossemu", "gunicorn", 2, 8)  # `ossemu serve --workers 2 --threads 8`
+MAIN = Spec("ossemu", "gunicorn", default_workers(), 8)  # what `ossemu serve` runs here
+ONE_WORKER = Spec("ossemu", "gunicorn", 1, 8)  # `ossemu serve --workers 1`
 SERVING = (
     Spec("ossemu", "werkzeug"),
-    Spec("ossemu", "gunicorn", 1, 8),
+    Spec("ossemu", "gunicorn", 1, 16),
     Spec("ossemu", "cheroot", 1, 16),
     Spec("ossemu", "waitress", 1, 16),
     Spec("floor", "werkzeug"),
@@ -68,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     selected = set(args.only or WORKLOADS)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "logs").mkdir(exist_ok=True)
-    peers = [MAIN, Spec("floor", "gunicorn", 1, 16), Spec("floor-fsync", "gunicorn", 1, 16)]
-    peers += [TWO_WORKERS, Spec("floor", "gunicorn", 2, 8)]
+    shape = (MAIN.workers, MAIN.threads)
+    peers = [MAIN, Spec("floor", "gunicorn", *shape), Spec("floor-fsync", "gunicorn", *shape)]
+    if MAIN != ONE_WORKER:
+        peers += [ONE_WORKER, Spec("floor", "gunicorn", 1, 8)]
     peers += [Spec("moto")] if tools.moto else []
     peers += [Spec("s3rver")] if tools.s3rver else []
     peers += [Spec("nginx")] if tools.nginx else []
@@ -117,7 +121,7 @@ def _run_peer(spec, selected, settings, results, tools, out, big) -> None:  # ty
     is_ossemu = spec.kind == "ossemu"
     s3 = spec.kind in ("ossemu", "moto", "s3rver")
     todo = [w for w in ("small", "big", "callback", "listing") if w in selected]
-    main_only = spec == MAIN or not is_ossemu  # the 2-worker variant: throughput only
+    main_only = spec == MAIN or not is_ossemu  # the 1-worker variant: throughput only
     todo = [w for w in todo if (w != "callback" or spec == MAIN) and (w != "listing" or s3)]
     todo = [w for w in todo if w in ("small", "big") or main_only]
     if not todo:
@@ -176,15 +180,18 @@ def _sections(main_results, serving, uploads, startup, settings, command, starte
         sections.append(("Fixture start-up", startup.table("ossemu")))
     sections.append(
         (
-            "Targets: `ossemu serve` (1 worker)",
+            f"Targets: `ossemu serve` (its default here: {MAIN.workers} workers x "
+            f"{MAIN.threads} threads)",
             check_targets(main_results, uploads, startup, MAIN.label, s),
         )
     )
-    if main_results.get(f"4 KiB GET, {s.connections} conns", "req/s", TWO_WORKERS.label):
+    if MAIN != ONE_WORKER and main_results.get(
+        f"4 KiB GET, {s.connections} conns", "req/s", ONE_WORKER.label
+    ):
         sections.append(
             (
-                "Targets: `ossemu serve --workers 2 --threads 8`",
-                check_targets(main_results, uploads, startup, TWO_WORKERS.label, s),
+                "Targets: `ossemu serve --workers 1`",
+                check_targets(main_results, uploads, startup, ONE_WORKER.label, s),
             )
         )
     notes = main_results.notes + serving.notes + uploads.notes

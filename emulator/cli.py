@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -132,12 +133,21 @@ def _serving_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="gunicorn worker processes (default 1: fault rules live in one process's memory)",
+        default=default_workers(),
+        help="gunicorn worker processes sharing the data dir (default: one per CPU, at most 4; "
+        f"here {default_workers()})",
     )
-    p.add_argument(
-        "--threads", type=int, default=16, help="threads per gunicorn worker (default 16)"
-    )
+    p.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (default 8)")
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may run on, at most 4: a worker is one Python process,
+    so one core; past 4 an emulator mostly adds memory."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:

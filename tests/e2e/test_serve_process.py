@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import oss2
@@ -128,3 +129,42 @@ def test_every_response_of_the_real_server_looks_like_oss(tmp_path, server):
             assert response.headers["Date"].endswith(" GMT")
     finally:
         stop(proc)
+
+
+def test_serve_runs_one_worker_per_cpu_by_default_and_they_share_everything(tmp_path):
+    from emulator.cli import default_workers
+
+    proc, url = start(tmp_path / "data")
+    try:
+        deadline = time.monotonic() + 30
+        while len(_children(proc.pid)) < default_workers():
+            assert time.monotonic() < deadline, "workers did not start"
+            time.sleep(0.05)
+        assert len(_children(proc.pid)) == default_workers() == min(4, len(os.sched_getaffinity(0)))
+        auth = oss2.Auth("ossemu-dev-key", "ossemu-dev-secret")
+        oss2.Bucket(auth, url, "shared").create_bucket()
+        # New connections land on whichever worker accepts first: each must see every write.
+        for i in range(12):
+            bucket = oss2.Bucket(auth, url, "shared", session=oss2.Session())
+            bucket.put_object(f"k{i}", str(i).encode())
+            assert (
+                oss2.Bucket(auth, url, "shared", session=oss2.Session()).get_object(f"k{i}").read()
+                == str(i).encode()
+            )
+    finally:
+        code, err = stop(proc)
+    assert code == 0 and "Traceback" not in err
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
