@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import mimetypes
 import re
 from collections.abc import Iterator
@@ -105,6 +106,8 @@ def get_object(req: OssRequest) -> Response:
         raise
     if byte_range is None:
         headers["Content-Length"] = str(meta.size)
+        if isinstance(f, io.BytesIO):  # a small body kept inline: already in memory
+            return Response(f.getvalue(), headers=headers)
         return Response(wrap_file(req.environ, f), headers=headers, direct_passthrough=True)
     start, end = byte_range
     f.seek(start)
