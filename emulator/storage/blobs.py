@@ -9,7 +9,6 @@ only the temp files of writers that are dead, never those of a live process shar
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -17,23 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import anycrc
 from filelock import FileLock, Timeout
 
 from ..protocol.errors import BadRequest
+from .hashing import StreamHasher
+from .hashing import crc64 as crc64
+from .hashing import crc64_combine as crc64_combine
 
 CHUNK = 1024 * 1024
-_CRC64 = anycrc.Model("CRC64-XZ")
-
-
-def crc64(data: bytes | memoryview, init: int | None = None) -> int:
-    """CRC-64/XZ (OSS's ``x-oss-hash-crc64ecma``), continuing from ``init`` when given."""
-    return _CRC64.calc(data) if init is None else _CRC64.calc(data, init)
-
-
-def crc64_combine(crc1: int, crc2: int, len2: int) -> int:
-    """CRC of A+B from CRC(A), CRC(B) and len(B), without reading the bytes again."""
-    return _CRC64.combine(crc1, crc2, len2)
 
 
 @dataclass(frozen=True)
@@ -96,26 +86,28 @@ class BlobStore:
         return self.tmp_dir / f"{self.owner}.{uuid.uuid4().hex}"
 
     def write(self, chunks: Iterator[bytes], *, limit: int | None = None) -> WrittenBlob:
-        """Stream ``chunks`` to a temp file, hashing as it goes; fsync before returning."""
+        """Stream ``chunks`` to a temp file, hashing as it goes; fsync before returning.
+
+        A big body is hashed on a helper thread (see :mod:`.hashing`) while this thread reads and
+        writes; the fsync overlaps the last chunks' hashing.
+        """
         path = self.new_temp_path()
-        md5 = hashlib.md5()
-        crc = 0
         size = 0
         try:
-            with open(path, "wb") as f:
+            with open(path, "wb") as f, StreamHasher() as hasher:
                 for chunk in chunks:
                     size += len(chunk)
                     if limit is not None and size > limit:
                         raise BadRequest("EntityTooLarge")
-                    md5.update(chunk)
-                    crc = crc64(chunk, crc)
+                    hasher.update(chunk)
                     f.write(chunk)
                 f.flush()
                 os.fsync(f.fileno())
+                md5, crc = hasher.finish()
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        return WrittenBlob(path, size, md5.digest(), crc)
+        return WrittenBlob(path, size, md5, crc)
 
     def concatenate(self, blob_names: list[str]) -> Path:
         """Join blobs into one temp file inside the kernel (no bytes through Python memory)."""

@@ -18,7 +18,7 @@ import hashlib
 import sqlite3
 from dataclasses import dataclass
 
-from .blobs import crc64
+from .hashing import crc64
 
 INLINE_MAX = 64 * 1024
 _PREFIX = "inline:"
