@@ -3,7 +3,7 @@
 The layout and the commit order are drawn in :mod:`emulator.storage.store`.
 """
 
-from .blobs import crc64, crc64_combine
+from .hashing import crc64, crc64_combine
 from .models import BucketInfo, ListPage, ObjectMeta, PartMeta, PartPage, Upload, UploadPage
 from .multipart import MAX_PART_NUMBER, MIN_PART_SIZE, check_part_number
 from .names import check_bucket_name, check_object_key

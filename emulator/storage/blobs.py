@@ -20,8 +20,6 @@ from filelock import FileLock, Timeout
 
 from ..protocol.errors import BadRequest
 from .hashing import StreamHasher
-from .hashing import crc64 as crc64
-from .hashing import crc64_combine as crc64_combine
 
 CHUNK = 1024 * 1024
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..protocol.errors import BadRequest, NotFound
-from .blobs import crc64_combine
+from .hashing import crc64_combine
 from .models import ObjectMeta, PartMeta, PartPage, Upload, UploadPage
 from .names import check_object_key
 
