@@ -108,6 +108,13 @@ def _server_options(p: argparse.ArgumentParser) -> None:
         help="seconds per callback URL (default 5, as OSS)",
     )
     p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=d.body_timeout,
+        metavar="SECONDS",
+        help="seconds an upload body may sit idle before 400 RequestTimeout (default 20; 0: never)",
+    )
+    p.add_argument(
         "--strict-callback-urls",
         action="store_true",
         help="reject private and loopback callback addresses, as real OSS does",
@@ -153,6 +160,8 @@ def default_workers() -> int:
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     if bool(args.access_key_id) != bool(args.access_key_secret):
         raise UserError("--access-key-id and --access-key-secret go together")
+    if args.body_timeout < 0:
+        raise UserError("--body-timeout must be 0 (never) or more seconds")
     return EmulatorConfig.from_env(
         host=args.host,
         port=args.port,
@@ -163,6 +172,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         domain=args.domain,
         region=args.region,
         callback_timeout=args.callback_timeout,
+        body_timeout=args.body_timeout,
         strict_callback_urls=args.strict_callback_urls,
         callback_private_key=args.callback_private_key,
         public_url=args.public_url,

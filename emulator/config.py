@@ -31,6 +31,9 @@ class EmulatorConfig:
     region: str = "cn-hangzhou"
     #: Seconds to wait for each callback URL (OSS: 5 s, fixed).
     callback_timeout: float = 5.0
+    #: Seconds an upload body may sit idle (between bytes, not in total) before the client gets
+    #: 400 RequestTimeout and is disconnected, as OSS and S3 do; 0 waits for ever.
+    body_timeout: float = 20.0
     #: Reject private and loopback callback addresses as real OSS does.
     strict_callback_urls: bool = False
     #: PEM file of the RSA key that signs callbacks; default: generated once per data dir.

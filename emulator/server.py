@@ -5,12 +5,15 @@ the test's process. ``ossemu serve`` runs gunicorn's ``gthread`` worker when it 
 ``make bench`` measured it at 2-3x Werkzeug's requests per second, mostly because it keeps
 connections alive and reuses threads (Werkzeug closes every connection and starts a thread per
 request). Both stream bodies and handle ``Transfer-Encoding: chunked`` and ``Expect:
-100-continue``.
+100-continue``. Under both, an upload body that goes silent is cut off after
+``config.body_timeout`` by a socket timeout (``OssRequest.body_chunks``), so stalled clients
+cannot hold threads for ever.
 """
 
 from __future__ import annotations
 
 import ctypes
+import io
 import multiprocessing
 import os
 import signal
@@ -27,8 +30,35 @@ from .app import Services, create_app
 from .config import EmulatorConfig
 
 
+class _SocketReader(io.RawIOBase):
+    """A connection's bytes, as ``socket.makefile("rb")`` gives them, but still readable after a
+    read timed out (``SocketIO`` then refuses every read with an OSError).
+
+    An upload body that times out ends the read side (see ``OssRequest.body_chunks``); Werkzeug's
+    drain after the response must then find end of input, not fail with a traceback.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__()
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._sock.recv_into(buffer)
+
+
 class _QuietHandler(WSGIRequestHandler):
-    """The app logs one access line per request itself; Werkzeug's own line would repeat it."""
+    """The app logs one access line per request itself; Werkzeug's own line would repeat it.
+
+    It also reads the connection through :class:`_SocketReader`, for bodies that time out.
+    """
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()
+        self.rfile = io.BufferedReader(_SocketReader(self.connection))
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
