@@ -25,10 +25,21 @@ CREATE INDEX IF NOT EXISTS deliveries_object ON deliveries (bucket, key);
 """
 
 
-class CallbackJournal:
-    """Append-only log of callback deliveries, shared by every process using ``path``."""
+KEEP = 10_000
 
-    def __init__(self, path: Path) -> None:
+
+class CallbackJournal:
+    """Append-only log of callback deliveries, shared by every process using ``path``.
+
+    It keeps the newest ``keep`` entries: a long-running ``ossemu serve`` would otherwise grow
+    it without end. Trimming runs every few inserts, so a reader may briefly see a few more.
+    """
+
+    def __init__(self, path: Path, *, keep: int = KEEP) -> None:
+        if keep < 1:
+            raise ValueError("keep must be at least 1")
+        self.keep = keep
+        self._trim_every = min(100, max(1, keep // 10))
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
@@ -61,10 +72,12 @@ class CallbackJournal:
         """Append one delivery (any JSON-serialisable dict)."""
         document = json.dumps(entry, ensure_ascii=False)
         with self._connect() as db:
-            db.execute(
+            row_id = db.execute(
                 "INSERT INTO deliveries (bucket, key, entry) VALUES (?, ?, ?)",
                 (entry.get("bucket"), entry.get("key"), document),
-            )
+            ).lastrowid
+            if row_id is not None and row_id % self._trim_every == 0:
+                db.execute("DELETE FROM deliveries WHERE id <= ?", (row_id - self.keep,))
 
     def entries(self, bucket: str | None = None, key: str | None = None) -> list[dict[str, Any]]:
         """Deliveries, oldest first, optionally only those for one bucket and/or key."""

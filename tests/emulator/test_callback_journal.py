@@ -81,3 +81,18 @@ def test_an_entry_written_by_another_process_is_visible(tmp_path):
     )
     subprocess.run([sys.executable, "-c", script, str(path)], check=True, timeout=60)
     assert journal.entries("b") == [{"bucket": "b", "key": "other-process"}]
+
+
+def test_the_journal_keeps_only_the_newest_entries(tmp_path):
+    journal = CallbackJournal(tmp_path / "journal.sqlite", keep=50)
+    for n in range(230):
+        journal.record({"bucket": "b", "key": f"k{n}", "n": n})
+    kept = [e["n"] for e in journal.entries()]
+    # trimmed every 5 inserts: the newest 50, plus at most the 4 added since the last trim
+    assert kept == list(range(230 - len(kept), 230)) and 50 <= len(kept) < 55
+    assert journal.entries(bucket="b", key="k229")[0]["n"] == 229
+    assert journal.entries(bucket="b", key="k0") == []
+
+
+def test_the_default_journal_keeps_ten_thousand_entries(tmp_path):
+    assert CallbackJournal(tmp_path / "journal.sqlite").keep == 10_000
