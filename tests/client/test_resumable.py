@@ -408,3 +408,29 @@ def test_combined_crc_mismatch_on_complete_raises_and_drops_the_checkpoint(
     assert info.value.server_crc == 12345
     assert info.value.client_crc == crc64(path.read_bytes())
     assert os.listdir(cp_dir) == []
+
+
+def test_the_checkpoint_is_not_rewritten_per_part_yet_ends_with_every_landed_part(
+    bucket, oss_emulator, tmp_path, cp_dir, monkeypatch
+):
+    """With an hour between rewrites, the file lists no part while parts land one by one; when
+    part 6 fails, the final rewrite still records the five that landed."""
+    monkeypatch.setattr("client.resumable.SAVE_INTERVAL", 3600.0)
+    path, data = make_file(tmp_path, 5 * PART + 10)
+    fail_part(oss_emulator, "k", 6)
+    seen: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        recorded = stored_checkpoint(cp_dir, path, bucket, "k")
+        seen.append(len(recorded.parts) if recorded else -1)
+
+    with pytest.raises(ServerError):
+        bucket.resumable_upload(
+            "k", path, part_size=PART, threads=1, checkpoint_dir=cp_dir, progress=progress
+        )
+    assert seen and set(seen) == {0}
+    recorded = stored_checkpoint(cp_dir, path, bucket, "k")
+    assert sorted(recorded.parts) == [1, 2, 3, 4, 5]
+
+    result = bucket.resumable_upload("k", path, part_size=PART, checkpoint_dir=cp_dir)
+    assert bucket.get_object("k") == data and result.etag.endswith("-6")
