@@ -277,8 +277,9 @@ def _send_parts(job: _Job, checkpoint: Checkpoint) -> None:
 
     A landed part is in the checkpoint file within ``SAVE_INTERVAL`` seconds, and always before
     this returns or raises, but the file is rewritten at most that often: rewriting it after
-    every part cost O(parts²) bytes (about 5 GB of writes for 10,000 parts). A crash loses at
-    most the last interval's parts, which the resumed upload sends again.
+    every part cost O(parts²), for 10,000 parts about 3.5 GB written and 10,000 serialisations
+    of up to 40 ms. A crash loses at most the last interval's parts, which the resumed upload
+    sends again.
     """
     reporter = ProgressReporter(job.progress, job.fingerprint.size)
     reporter.update(checkpoint.done_bytes())
