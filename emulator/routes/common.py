@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
 
 from flask import Request, Response, current_app
 
@@ -54,7 +54,7 @@ class OssRequest:
             host = urlsplit("//" + headers.get("host", "")).hostname or ""
         except ValueError:  # "[::1" and the like: not a host, so path-style addressing
             host = ""
-        path = request.path
+        path = _path_of(environ)
         bucket: str | None
         if domain and host.endswith("." + domain):
             bucket = host[: -len(domain) - 1]
@@ -63,6 +63,15 @@ class OssRequest:
             bucket_part, _, rest = path[1:].partition("/")
             bucket = bucket_part or None
             key = rest or None
+        if bucket is not None and not _is_utf8(bucket):
+            raise BadRequest(
+                "InvalidBucketName", BucketName=bucket.encode("utf-8", "replace").decode()
+            )
+        if key is not None and not _is_utf8(key):
+            # OSS error centre 0016-00000004: the object name is not UTF-8.
+            raise BadRequest(
+                "InvalidObjectName", "The specified object is not valid.", ec=_NOT_UTF8
+            )
         return cls(
             request.method,
             bucket,
@@ -163,6 +172,30 @@ def _stop_reading(sock: socket.socket) -> None:
     """
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RD)
+
+
+_NOT_UTF8 = "0016-00000004"
+
+
+def _path_of(environ: dict[str, Any]) -> str:
+    """The request path as werkzeug's ``request.path`` has it, except that bytes which are not
+    UTF-8 stay visible (as surrogate escapes) instead of turning into U+FFFD: a key holding them
+    is refused, where U+FFFD would have stored some other, valid name."""
+    raw = (environ.get("PATH_INFO") or "").encode("latin-1", "replace")
+    path = raw.decode("utf-8", "surrogateescape")
+    if "\ufffd" in path:  # Werkzeug's server has already replaced them: read the request line's
+        uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
+        target = uri.partition("?")[0] if uri.startswith("/") else urlsplit(uri).path
+        path = unquote_to_bytes(target).decode("utf-8", "surrogateescape")
+    return "/" + path.lstrip("/")
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _headers_of(environ: dict[str, Any]) -> dict[str, str]:

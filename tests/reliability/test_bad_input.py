@@ -176,12 +176,23 @@ def test_unicode_normal_forms_are_different_keys(emulator):
     assert listing.count(b"<Key>") == 2
 
 
-def test_invalid_utf8_in_the_path_is_stored_under_a_replacement_character(server):
-    # The WSGI servers decode the path with U+FFFD for bad bytes; the signature covers the
-    # decoded key, so the request is consistent. (OSS would likely refuse the name: reported.)
-    sent = server.request("PUT", BUCKET, "\ufffd", body=b"x", raw_target=f"/{BUCKET}/%FF")
-    assert sent.status == 200
-    assert server.request("GET", BUCKET, "\ufffd").body == b"x"
+@pytest.mark.parametrize("method", ["PUT", "GET", "HEAD", "DELETE"])
+def test_a_key_that_is_not_utf8_is_an_invalid_object_name(server, method):
+    # OSS error centre 0016-00000004. The WSGI servers would decode %FF as U+FFFD, a different
+    # and valid name, so the raw bytes are checked.
+    sent = server.request(method, BUCKET, "x", body=b"x", raw_target=f"/{BUCKET}/a%FFb")
+    if method == "HEAD":
+        assert sent.status == 400 and "InvalidObjectName" in sent.code
+    else:
+        assert_error(sent, 400, "InvalidObjectName")
+        assert b"<EC>0016-00000004</EC>" in sent.body
+    assert server.request("GET", BUCKET, "a\ufffdb").status == 404
+    listing = server.request("GET", BUCKET, None, params=[("prefix", "a")]).body
+    assert b"<Key>a" not in listing
+
+
+def test_a_bucket_name_that_is_not_utf8_is_invalid(server):
+    assert_error(server.request("PUT", "x", None, raw_target="/b%FFb"), 400, "InvalidBucketName")
 
 
 # -- bucket names --------------------------------------------------------------------------------
