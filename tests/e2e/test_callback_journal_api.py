@@ -6,9 +6,7 @@ each URL tried, the exact request (headers and body), the app's answer and OSS's
 
 from __future__ import annotations
 
-import socket
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -31,14 +29,6 @@ def other_bucket(oss_client, oss_emulator):
     name = f"test-other-{uuid.uuid4().hex[:12]}"
     yield oss_client.create_bucket(name)
     oss_emulator.services.storage.drop_bucket(name)
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A loopback port bound but not listening: connecting to it is refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
 
 
 def test_journal_records_each_delivery_with_the_exact_request_and_answer(

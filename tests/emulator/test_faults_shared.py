@@ -164,8 +164,10 @@ def test_racing_processes_fire_a_rule_exactly_times_times(path):
 
     assert [racer.returncode for racer in racers] == [0, 0]
     hits = [int(h) for output in outputs for h in output.split()]
+    # Exactly 200 in all, each hit count once: however the scheduler interleaved the two (on a
+    # loaded machine one process can take every use before the other starts, so no split is
+    # asserted).
     assert sorted(hits) == list(range(1, 201))
-    assert all(output.split() for output in outputs), "each process fired some"
 
 
 def test_a_corrupt_file_is_replaced_by_an_empty_one(path):

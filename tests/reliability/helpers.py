@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
 from client import Bucket, NoSuchKey
 from client.auth import Credentials, Signer
 
@@ -489,3 +492,21 @@ def temp_files(data_dir: Path) -> list[str]:
 def files_outside(root: Path, allowed: Path) -> list[Path]:
     """Files under ``root`` that are not under ``allowed`` (nothing may escape the data dir)."""
     return [p for p in root.rglob("*") if p.is_file() and allowed not in p.parents]
+
+
+# -- the bad-input tests (test_bad_*.py; their sandboxes are in conftest.py) ---------------------
+
+BUCKET = "bad-input"
+OBJECT = b"0123456789"
+EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+key_text = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=60,
+)
+
+
+def assert_error(response: RawResponse, status: int, code: str) -> None:
+    """An OSS ``<Error>`` document with this status and code, and a request id."""
+    assert (response.status, response.code) == (status, code), response.body[:300]
+    assert b"<RequestId>" in response.body
