@@ -385,8 +385,9 @@ def test_every_delivery_is_journaled_with_what_was_sent_and_received(
 def test_a_broken_journal_does_not_change_the_outcome(private_key, tmp_path, app, caplog):
     journal = CallbackJournal(tmp_path / "j.sqlite")
     engine = CallbackEngine(private_key, journal)
+    journal.close()  # the next entry reopens the file...
     journal.path.unlink()
-    journal.path.mkdir()  # sqlite cannot open a directory
+    journal.path.mkdir()  # ...which sqlite cannot do for a directory
     assert engine.deliver(callback(f"{app.url}/cb"), CTX, public_key_url=KEY_URL).ok
     assert "could not journal the callback" in caplog.text
 
