@@ -42,7 +42,7 @@ class Services:
     callbacks: CallbackEngine
     journal: CallbackJournal
     public_key_pem: bytes
-    faults: FaultInjector = field(default_factory=FaultInjector)
+    faults: FaultInjector
     #: Unexpected exceptions (500s) since the last ``take_errors()``: fixtures re-raise them.
     errors: list[BaseException] = field(default_factory=list)
 

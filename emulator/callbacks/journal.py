@@ -67,7 +67,7 @@ class CallbackJournal:
                 self._db = None
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connection(self) -> Iterator[sqlite3.Connection]:
         """The shared connection (reopened if the journal was closed and is used again)."""
         with self._lock:
             if self._db is None:
@@ -77,7 +77,7 @@ class CallbackJournal:
     def record(self, entry: dict[str, Any]) -> None:
         """Append one delivery (any JSON-serialisable dict)."""
         document = json.dumps(entry, ensure_ascii=False)
-        with self._connect() as db:
+        with self._connection() as db:
             row_id = db.execute(
                 "INSERT INTO deliveries (bucket, key, entry) VALUES (?, ?, ?)",
                 (entry.get("bucket"), entry.get("key"), document),
@@ -87,7 +87,7 @@ class CallbackJournal:
 
     def entries(self, bucket: str | None = None, key: str | None = None) -> list[dict[str, Any]]:
         """Deliveries, oldest first, optionally only those for one bucket and/or key."""
-        with self._connect() as db:
+        with self._connection() as db:
             rows = db.execute(
                 "SELECT entry FROM deliveries WHERE (?1 IS NULL OR bucket = ?1) "
                 "AND (?2 IS NULL OR key = ?2) ORDER BY id",
@@ -97,5 +97,5 @@ class CallbackJournal:
 
     def clear(self) -> None:
         """Forget every delivery."""
-        with self._connect() as db:
+        with self._connection() as db:
             db.execute("DELETE FROM deliveries")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from itertools import count
+from dataclasses import asdict, dataclass
 from typing import Any
 
 ACTIONS = ("error", "delay", "drop")
-_ids = count(1)
 
 
 @dataclass
@@ -24,7 +22,7 @@ class Fault:
     code: str = "InternalError"
     message: str = "Injected fault."
     delay: float = 0.0  # seconds; for "delay" (then the request proceeds) and before "error"
-    id: int = field(default_factory=lambda: next(_ids))
+    id: int = 0  # given by the rules file when the rule is added
     hits: int = 0
 
     def matches(

@@ -63,8 +63,8 @@ class SharedRules:
         self._identity: tuple[int, ...] | None = None
         self._cache = _Cache(None, [])
         self._check_at = 0.0
-        # Fault objects handed out by add(): their hits and times follow the shared row, as the
-        # in-memory rule objects do.
+        # Fault objects handed out by add(): their hits and times follow the shared row, so a
+        # caller holding one sees how often its rule fired.
         self._live: weakref.WeakValueDictionary[int, Fault] = weakref.WeakValueDictionary()
         with self._guard:
             self._open()
@@ -146,8 +146,8 @@ class SharedRules:
         """Count the first matching rule down inside one write transaction.
 
         ``BEGIN IMMEDIATE`` takes SQLite's one writer lock before reading, so two processes
-        cannot both see ``times == 1``; the match runs in Python, as in memory (no second
-        definition of matching in SQL, no ``RETURNING``, which needs SQLite 3.35).
+        cannot both see ``times == 1``; the match runs in Python, with ``Fault.matches`` (no
+        second definition of matching in SQL, no ``RETURNING``, which needs SQLite 3.35).
         """
         with self._writer, self._connection() as db:
             db.execute("BEGIN IMMEDIATE")

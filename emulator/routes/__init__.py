@@ -57,20 +57,9 @@ _DISPATCH = ("uploadId", "uploads", "delete", "bucketInfo", "location", "objectM
 _UNSUPPORTED = (
     SUBRESOURCES
     - set(_DISPATCH)
-    - {
-        "partNumber",
-        "callback",
-        "callback-var",
-        "security-token",
-        "continuation-token",
-        "response-content-type",
-        "response-content-language",
-        "response-expires",
-        "response-cache-control",
-        "response-content-disposition",
-        "response-content-encoding",
-        "versionId",
-    }
+    - {"partNumber", "callback", "callback-var", "security-token", "continuation-token"}
+    - {"versionId"}  # accepted and ignored: nothing here is versioned
+    - objects.RESPONSE_OVERRIDES.keys()
 )
 
 

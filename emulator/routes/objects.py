@@ -28,7 +28,7 @@ from .common import (
 )
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_RESPONSE_OVERRIDES = {
+RESPONSE_OVERRIDES = {
     f"response-{h}": h.title()
     for h in (
         "content-type",
@@ -174,7 +174,7 @@ def _response_overrides(req: OssRequest) -> dict[str, str]:
     or break the response, so they are refused; other text goes out as its UTF-8 bytes (WSGI
     header strings are latin-1, one character per byte)."""
     out = {}
-    for name, header in _RESPONSE_OVERRIDES.items():
+    for name, header in RESPONSE_OVERRIDES.items():
         if name in req.args:
             value = req.args[name]
             if _CONTROL.search(value):

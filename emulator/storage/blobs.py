@@ -8,7 +8,6 @@ only the temp files of writers that are dead, never those of a live process shar
 
 from __future__ import annotations
 
-import base64
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,25 +18,27 @@ from typing import BinaryIO
 from filelock import FileLock, Timeout
 
 from ..protocol.errors import BadRequest
-from .hashing import StreamHasher
+from .hashing import Digested, StreamHasher
 
 CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
-class WrittenBlob:
+class WrittenBlob(Digested):
+    """A body streamed to a temp file: committed by renaming ``source`` into ``blobs/``."""
+
     temp_path: Path
     size: int
     md5: bytes
     crc64: int
 
     @property
-    def etag(self) -> str:
-        return self.md5.hex().upper()
+    def source(self) -> Path:
+        return self.temp_path
 
-    @property
-    def content_md5(self) -> str:
-        return base64.b64encode(self.md5).decode()
+    def discard(self) -> None:
+        """Remove the temp file once it was renamed away (a no-op then) or refused."""
+        self.temp_path.unlink(missing_ok=True)
 
 
 class BlobStore:

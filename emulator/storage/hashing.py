@@ -14,6 +14,7 @@ the join.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import queue
 import threading
@@ -31,6 +32,20 @@ QUEUE_DEPTH = 4
 
 _STOP = None
 _CRC64 = anycrc.Model("CRC64-XZ")
+
+
+class Digested:
+    """What a received body reports from its MD5: the ETag and the ``Content-MD5`` value."""
+
+    md5: bytes
+
+    @property
+    def etag(self) -> str:
+        return self.md5.hex().upper()
+
+    @property
+    def content_md5(self) -> str:
+        return base64.b64encode(self.md5).decode()
 
 
 def crc64(data: bytes | memoryview, init: int | None = None) -> int:

@@ -13,20 +13,20 @@ An object row names its bytes in ``blob``: a blob file name (32 hex digits) or `
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import sqlite3
 from dataclasses import dataclass
 
-from .hashing import crc64
+from .hashing import Digested, crc64
 
 INLINE_MAX = 64 * 1024
 _PREFIX = "inline:"
 
 
 @dataclass(frozen=True)
-class SmallBody:
-    """A body received whole, with the checksums a ``WrittenBlob`` carries."""
+class SmallBody(Digested):
+    """A body received whole, with the checksums a ``WrittenBlob`` carries; committed by
+    inserting ``source`` into the index."""
 
     data: bytes
     md5: bytes
@@ -41,12 +41,11 @@ class SmallBody:
         return len(self.data)
 
     @property
-    def etag(self) -> str:
-        return self.md5.hex().upper()
+    def source(self) -> bytes:
+        return self.data
 
-    @property
-    def content_md5(self) -> str:
-        return base64.b64encode(self.md5).decode()
+    def discard(self) -> None:
+        """Nothing to remove: the body only ever lived in memory."""
 
 
 def is_inline(name: str) -> bool:

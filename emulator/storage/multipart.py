@@ -117,7 +117,7 @@ class Multipart:
                     ),
                 )
         finally:
-            written.temp_path.unlink(missing_ok=True)
+            written.discard()
         if old:
             self.blobs.delete(old["blob"])
         return part

@@ -70,9 +70,6 @@ class Storage:
             orphans = [n for n in self.blobs.all_blob_names() if n not in live]
             for name in orphans:
                 self.blobs.delete(name)
-            db.execute(
-                "DELETE FROM inline_blobs WHERE 'inline:' || id NOT IN (SELECT blob FROM objects)"
-            )
         return len(orphans)
 
     def reset(self) -> None:
@@ -198,7 +195,7 @@ class Storage:
                 forbid_overwrite=forbid_overwrite,
             )
         finally:
-            _discard(written)
+            written.discard()
 
     def _commit(
         self,
@@ -224,8 +221,7 @@ class Storage:
             object_type=object_type,
             headers=headers,
         )
-        source = written.data if isinstance(written, inline.SmallBody) else written.temp_path
-        return self.commit_object(meta, source, forbid_overwrite=forbid_overwrite)
+        return self.commit_object(meta, written.source, forbid_overwrite=forbid_overwrite)
 
     def commit_object(
         self,
@@ -346,7 +342,7 @@ class Storage:
                 forbid_overwrite=forbid_overwrite,
             )
         finally:
-            _discard(written)
+            written.discard()
 
     def list_objects(
         self,
@@ -420,12 +416,6 @@ def _scan(
         sql += " AND key < ?"
         args.append(upper)
     return db.execute(sql + " ORDER BY key LIMIT ?", (*args, limit)).fetchall()
-
-
-def _discard(written: WrittenBlob | inline.SmallBody) -> None:
-    """Remove the temp file once committed (renamed away) or refused; inline bodies have none."""
-    if isinstance(written, WrittenBlob):
-        written.temp_path.unlink(missing_ok=True)
 
 
 def _read_small(chunks: Iterator[bytes], limit: int) -> tuple[bytes | None, Iterator[bytes]]:
