@@ -120,7 +120,8 @@ def list_parts(req: OssRequest) -> Response:
     """ListParts: https://www.alibabacloud.com/help/en/oss/developer-reference/listparts"""
     args = req.args
     marker = args.get("part-number-marker", "")
-    if marker and parse_uint(marker) is None:
+    after = parse_uint(marker) if marker else 0
+    if after is None:
         raise invalid_argument(
             "part-number-marker must be an integer.", "part-number-marker", marker
         )
@@ -129,7 +130,7 @@ def list_parts(req: OssRequest) -> Response:
         req.bucket or "",
         req.key or "",
         args["uploadId"],
-        marker=int(marker or 0),
+        marker=after,
         max_parts=max_parts,
     )
     enc = _encoding(req)
@@ -141,7 +142,7 @@ def list_parts(req: OssRequest) -> Response:
                 ("Bucket", req.bucket),
                 ("Key", encode_key(req.key or "", enc)),
                 ("UploadId", args["uploadId"]),
-                ("PartNumberMarker", int(marker or 0)),
+                ("PartNumberMarker", after),
                 ("NextPartNumberMarker", page.next_part_number_marker),
                 ("MaxParts", max_parts),
                 ("IsTruncated", page.is_truncated),

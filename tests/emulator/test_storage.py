@@ -15,14 +15,6 @@ from emulator.storage.inline import INLINE_MAX
 BIG = b"b" * (INLINE_MAX + 1)  # the smallest body stored as a blob file
 
 
-@pytest.fixture
-def storage(tmp_path: Path):
-    s = Storage(tmp_path / "data")
-    s.create_bucket("bkt")
-    yield s
-    s.close()
-
-
 def put(storage: Storage, key: str, data: bytes = b"x", **kw):
     return storage.put_object("bkt", key, iter([data]), **kw)
 

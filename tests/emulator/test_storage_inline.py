@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 
 from emulator.protocol.errors import OssError
 from emulator.storage import Storage
 from emulator.storage.inline import INLINE_MAX
-
-
-@pytest.fixture
-def storage(tmp_path: Path):
-    s = Storage(tmp_path / "data")
-    s.create_bucket("bkt")
-    yield s
-    s.close()
 
 
 def blob_files(storage: Storage) -> int:
