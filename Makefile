@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	$(BIN)/python -m emulator.demo
+	$(BIN)/python -m ossemu.emulator.demo
 
 # Full settings (about half an hour on 2 cores); BENCH_ARGS=--quick for a smoke run.
 bench: $(STAMP)

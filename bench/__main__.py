@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from emulator.cli import default_workers
+from ossemu.emulator.cli import default_workers
 
 from . import bigio, workloads
 from .peers import Spec, start

@@ -117,7 +117,7 @@ def _python_server(spec: Spec, app: str, port: int, data_dir: Path, logs: Path) 
 def _ossemu(spec: Spec, tools: Tools, port: int, data_dir: Path, logs: Path) -> Proc:
     if spec.server not in ("gunicorn", "werkzeug"):
         return _python_server(spec, "ossemu", port, data_dir, logs)
-    argv = [sys.executable, "-m", "emulator", "serve", "--server", spec.server]
+    argv = [sys.executable, "-m", "ossemu.emulator", "serve", "--server", spec.server]
     argv += ["--port", str(port), "--data-dir", str(data_dir)]
     argv += ["--workers", str(spec.workers), "--threads", str(spec.threads)]
     proc = Proc(

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emulator.server import listen, serve_gunicorn
+from ossemu.emulator.server import listen, serve_gunicorn
 
 from .procs import HOST
 
@@ -22,9 +22,9 @@ def _build(app: str, data_dir: Path) -> Any:
         from .floor_app import create_floor_app
 
         return create_floor_app(data_dir, fsync=app == "floor-fsync")
-    from emulator import logs
-    from emulator.app import create_app
-    from emulator.config import EmulatorConfig
+    from ossemu.emulator import logs
+    from ossemu.emulator.app import create_app
+    from ossemu.emulator.config import EmulatorConfig
 
     logs.configure()
     return create_app(EmulatorConfig.from_env(data_dir=data_dir, host=HOST))
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.server == "werkzeug":
         from werkzeug.serving import make_server
 
-        from emulator.server import _QuietHandler
+        from ossemu.emulator.server import _QuietHandler
 
         server = make_server(
             HOST,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 def main() -> int:
     started = time.perf_counter()
-    from emulator.config import EmulatorConfig
-    from emulator.server import EmulatorServer
+    from ossemu.emulator.config import EmulatorConfig
+    from ossemu.emulator.server import EmulatorServer
 
     imported = time.perf_counter() - started
     out = {"import_s": imported}

@@ -17,13 +17,13 @@ from .peers import KEY_ID, SECRET
 
 
 def _ours(url: str, bucket: str, key: str, path: str, part_size: int, threads: int, cp: str):
-    from client import Client
+    from ossemu.client import Client
 
     with Client(url, KEY_ID, SECRET) as c:
         b = c.get_bucket(bucket)
         upload = getattr(b, "resumable_upload", None)
         if upload is None:  # before Bucket.resumable_upload existed
-            from client.resumable import resumable_upload
+            from ossemu.client.resumable import resumable_upload
 
             return resumable_upload(
                 b, key, path, part_size=part_size, threads=threads, checkpoint_dir=cp

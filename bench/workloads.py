@@ -100,7 +100,7 @@ def big_object(peer: Peer, s: Settings, results: Results, source: Path) -> None:
 def callback_overhead(peer: Peer, s: Settings, results: Results, logs: Path) -> None:
     """Sequential 4 KiB PUTs, alternating plain and with a callback to a receiver that answers
     at once: the callback's added latency is the difference of the two distributions."""
-    from client import Callback, Client
+    from ossemu.client import Callback, Client
 
     port = free_port()
     receiver = Proc(

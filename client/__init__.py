@@ -13,6 +13,12 @@ same code runs against OSS and the ossemu emulator::
         print(f"Callback failed: {e}")
 """
 
+if __name__ != "ossemu.client":
+    raise ImportError(
+        f"import ossemu.client, not {__name__}: ossemu installs its folders under one name so a "
+        "project's own client.py never collides with them (run from a checkout with `make`)"
+    )
+
 from .bucket import Bucket
 from .callback import Callback, encode_callback_vars
 from .callback_verify import callback_string_to_sign, verify_callback_request

@@ -77,7 +77,7 @@ def create_app(config: EmulatorConfig) -> Flask:
 
     # No static folder: Flask's default /static/<path> route would shadow a bucket named
     # "static" (its objects could be written but never read) and skip the signature check.
-    app = Flask("emulator", static_folder=None)
+    app = Flask(__name__, static_folder=None)
     app.url_map.merge_slashes = False  # "a//b" is a key, not a redirect
     app.url_map.strict_slashes = False
     app.extensions["ossemu"] = services

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import requests
 
-from client import (
+from ossemu.client import (
     Callback,
     CallbackError,
     Client,
@@ -29,8 +29,8 @@ from client import (
     RequestError,
     ServerError,
 )
-from client.bucket_base import object_headers
-from client.endpoint import Endpoint, validate_bucket_name
+from ossemu.client.bucket_base import object_headers
+from ossemu.client.endpoint import Endpoint, validate_bucket_name
 
 from .cli import UserError
 from .cli_journal import show_callbacks

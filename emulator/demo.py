@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from client import Bucket, Callback, CallbackError, Client
+from ossemu.client import Bucket, Callback, CallbackError, Client
 
 from .config import EmulatorConfig
 from .receiver import CallbackReceiver

@@ -17,7 +17,7 @@ import pytest
 from .config import DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET, EmulatorConfig
 
 if TYPE_CHECKING:
-    from client import Bucket, Client
+    from ossemu.client import Bucket, Client
 
     from .receiver import CallbackReceiver
     from .server import EmulatorServer
@@ -88,7 +88,7 @@ def oss_emulator(oss_emulator_server: EmulatorServer) -> Iterator[EmulatorServer
 @pytest.fixture
 def oss_client(oss_emulator: EmulatorServer) -> Iterator[Client]:
     """A :class:`client.Client` signed with the emulator's credentials."""
-    from client import Client
+    from ossemu.client import Client
 
     with Client(oss_emulator.url, oss_emulator.access_key_id, oss_emulator.access_key_secret) as c:
         yield c

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from client.callback_verify import (
+from ossemu.client.callback_verify import (
     DEFAULT_TRUSTED_PREFIXES,
     fetch_public_key,
     is_trusted_key_url,

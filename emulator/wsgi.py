@@ -1,4 +1,4 @@
-"""WSGI entry point for multi-worker servers: ``gunicorn -w 4 -k gthread 'emulator.wsgi:app'``.
+"""WSGI entry point for multi-worker servers: ``gunicorn -k gthread ossemu.emulator.wsgi:app``.
 
 Configuration comes from the environment (``OSSEMU_DATA_DIR``, ``OSS_ACCESS_KEY_ID``,
 ``OSS_ACCESS_KEY_SECRET``); every worker opens the same data dir, which storage makes safe.

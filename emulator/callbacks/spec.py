@@ -29,7 +29,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from emulator.protocol.errors import BadRequest, invalid_argument
+from ossemu.emulator.protocol.errors import BadRequest, invalid_argument
 
 # OSS error-centre codes for the callback cases that have their own page (0007-000000NN).
 EC_BASE64 = "0007-00000002"

@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from client import Client, RetryPolicy
-from client.crc import crc64
+from ossemu.client import Client, RetryPolicy
+from ossemu.client.crc import crc64
 
 
 @dataclass

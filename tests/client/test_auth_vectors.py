@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from client.auth import (
+from ossemu.client.auth import (
     Credentials,
     Signer,
     split_query,
@@ -231,7 +231,7 @@ def test_v4_presigned_url_matches_vector(token, timestamp, signature):
 def test_requests_auth_signs_the_prepared_url():
     import requests
 
-    from client.auth import OssAuth
+    from ossemu.client.auth import OssAuth
 
     signer = Signer(Credentials("ak", "sk"), "v1")
     request = requests.Request(

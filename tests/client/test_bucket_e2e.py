@@ -10,7 +10,7 @@ import uuid
 import pytest
 import requests
 
-from client import (
+from ossemu.client import (
     BucketNotEmpty,
     Callback,
     CallbackError,

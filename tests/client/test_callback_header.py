@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from client import Callback, ClientError, encode_callback_vars
-from client.callback import callback_headers
+from ossemu.client import Callback, ClientError, encode_callback_vars
+from ossemu.client.callback import callback_headers
 
 # oss-protocol.md 1.2: the Ruby SDK's spec vector for the same fields.
 RUBY_VECTOR = (

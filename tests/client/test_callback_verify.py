@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from client.callback_verify import (
+from ossemu.client.callback_verify import (
     DEFAULT_TRUSTED_PREFIXES,
     callback_string_to_sign,
     is_trusted_key_url,

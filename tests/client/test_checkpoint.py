@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from client import Checkpoint, ClientError
-from client.checkpoint import (
+from ossemu.client import Checkpoint, ClientError
+from ossemu.client.checkpoint import (
     DEFAULT_PART_SIZE,
     MIN_PART_SIZE,
     Fingerprint,
@@ -18,8 +18,8 @@ from client.checkpoint import (
     locked,
     part_size_for,
 )
-from client.crc import crc64
-from client.models import PartResult
+from ossemu.client.crc import crc64
+from ossemu.client.models import PartResult
 
 KIB, MIB, GIB = 1024, 1024**2, 1024**3
 

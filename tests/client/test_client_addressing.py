@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from client import Callback, Client, ClientError
-from client.endpoint import Endpoint
+from ossemu.client import Callback, Client, ClientError
+from ossemu.client.endpoint import Endpoint
 
 
 @pytest.mark.parametrize(

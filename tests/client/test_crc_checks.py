@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from client import InconsistentError, PartResult, combine, crc64
-from client.crc import Crc64
+from ossemu.client import InconsistentError, PartResult, combine, crc64
+from ossemu.client.crc import Crc64
 
 DATA = b"Anything you're good at contributes to happiness."
 DATA_CRC = 108247482078852440

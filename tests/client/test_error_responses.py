@@ -8,7 +8,7 @@ import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from client import (
+from ossemu.client import (
     AccessDenied,
     CallbackError,
     ClientError,

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from client import ClientError
-from client.body import ProgressReporter, SizedRequestBody, make_body
+from ossemu.client import ClientError
+from ossemu.client.body import ProgressReporter, SizedRequestBody, make_body
 
 
 def test_progress_is_monotonic_under_concurrent_updates():

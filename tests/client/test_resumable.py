@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from client import (
+from ossemu.client import (
     Callback,
     CallbackError,
     Checkpoint,
@@ -22,8 +22,8 @@ from client import (
     RetryPolicy,
     ServerError,
 )
-from client.checkpoint import checkpoint_path
-from client.crc import crc64
+from ossemu.client.checkpoint import checkpoint_path
+from ossemu.client.crc import crc64
 
 PART = 100 * 1024
 RETRIES = 2
@@ -415,7 +415,7 @@ def test_the_checkpoint_is_not_rewritten_per_part_yet_ends_with_every_landed_par
 ):
     """With an hour between rewrites, the file lists no part while parts land one by one; when
     part 6 fails, the final rewrite still records the five that landed."""
-    monkeypatch.setattr("client.resumable.SAVE_INTERVAL", 3600.0)
+    monkeypatch.setattr("ossemu.client.resumable.SAVE_INTERVAL", 3600.0)
     path, data = make_file(tmp_path, 5 * PART + 10)
     fail_part(oss_emulator, "k", 6)
     seen: list[int] = []

@@ -10,8 +10,8 @@ from email.utils import format_datetime
 import pytest
 import requests
 
-from client import Callback, RequestError, RetryPolicy, ServerError
-from client.retry import never_reached_server
+from ossemu.client import Callback, RequestError, RetryPolicy, ServerError
+from ossemu.client.retry import never_reached_server
 
 ERROR_500 = (
     b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>InternalError</Code>"
@@ -160,7 +160,7 @@ def test_refused_connection_is_retried_even_with_callback():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     sleeps: list[float] = []
-    from client import Client
+    from ossemu.client import Client
 
     client = Client(
         f"http://127.0.0.1:{port}", "ak", "sk", max_retries=RetryPolicy(2, base_delay=0.001)

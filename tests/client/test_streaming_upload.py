@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import tracemalloc
 
-from client.crc import Crc64
+from ossemu.client.crc import Crc64
 
 CHUNK = 64 * 1024
 TOTAL = 48 * 1024 * 1024

@@ -14,8 +14,8 @@ from xml.etree import ElementTree
 
 import requests
 
-from client.auth import Credentials, OssAuth, Signer
-from emulator.server import EmulatorServer
+from ossemu.client.auth import Credentials, OssAuth, Signer
+from ossemu.emulator.server import EmulatorServer
 
 CONNECT_FAILED = "Error status : -1.OSS can not connect to your callbackUrl, please check it."
 

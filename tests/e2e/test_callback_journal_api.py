@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 import requests
 
-from client import Callback, CallbackError
+from ossemu.client import Callback, CallbackError
 
 CONNECT_FAILED = "Error status : -1.OSS can not connect to your callbackUrl, please check it."
 

@@ -18,7 +18,7 @@ import oss2
 import pytest
 import requests
 
-from client import crc64
+from ossemu.client import crc64
 
 APP_REPLY = b'{"Status":"OK","via":"official sdk"}'
 

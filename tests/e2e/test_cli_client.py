@@ -14,8 +14,8 @@ import uuid
 import pytest
 import requests
 
-from client import Callback, CallbackError
-from emulator.cli import main
+from ossemu.client import Callback, CallbackError
+from ossemu.emulator.cli import main
 
 COMMANDS = ["mb", "rb", "ls", "put", "get", "rm", "presign", "callbacks"]
 
@@ -243,7 +243,7 @@ def test_callbacks_shows_each_delivery_readably(ossemu, oss_bucket, callback_rec
 def test_callbacks_follow_prints_new_deliveries_until_ctrl_c(oss_emulator, oss_bucket, tmp_path):
     callback_url = f"http://127.0.0.1:{closed_port()}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "emulator", "callbacks", "--follow", "--interval", "0.05"]
+        [sys.executable, "-m", "ossemu.emulator", "callbacks", "--follow", "--interval", "0.05"]
         + ["--bucket", oss_bucket.name, "--endpoint", oss_emulator.url],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -274,7 +274,7 @@ def test_a_real_process_reads_its_configuration_from_the_environment(oss_emulato
     }
     target = f"oss://{oss_bucket.name}/from-stdin.txt"
     put = subprocess.run(
-        [sys.executable, "-m", "emulator", "put", "-", target],
+        [sys.executable, "-m", "ossemu.emulator", "put", "-", target],
         input="piped in",
         capture_output=True,
         text=True,
@@ -283,7 +283,7 @@ def test_a_real_process_reads_its_configuration_from_the_environment(oss_emulato
     )
     assert put.returncode == 0, put.stderr
     ls = subprocess.run(
-        [sys.executable, "-m", "emulator", "ls", f"oss://{oss_bucket.name}"],
+        [sys.executable, "-m", "ossemu.emulator", "ls", f"oss://{oss_bucket.name}"],
         capture_output=True,
         text=True,
         env=env,

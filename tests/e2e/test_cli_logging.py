@@ -12,7 +12,7 @@ import sys
 import pytest
 import requests
 
-from client import Callback, CallbackError, Client, NoSuchKey
+from ossemu.client import Callback, CallbackError, Client, NoSuchKey
 
 KEY_ID, SECRET = "log-test-key", "log-test-secret-never-printed"
 STARTED = re.compile(r"^ossemu listening on (http://127\.0\.0\.1:\d+) ")
@@ -21,7 +21,7 @@ STARTED = re.compile(r"^ossemu listening on (http://127\.0\.0\.1:\d+) ")
 def run_server(tmp_path, *extra: str):
     """Start `ossemu serve` on port 0; yields its URL, then holds (stdout, stderr) once stopped."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "emulator", "serve", "--port", "0"]
+        [sys.executable, "-m", "ossemu.emulator", "serve", "--port", "0"]
         + ["--data-dir", str(tmp_path / "data"), "--log-format", "json", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

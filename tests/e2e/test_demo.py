@@ -8,7 +8,7 @@ import sys
 
 def test_the_demo_tells_the_callback_story_and_exits_0():
     run = subprocess.run(
-        [sys.executable, "-m", "emulator.demo"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "ossemu.emulator.demo"], capture_output=True, text=True, timeout=120
     )
     assert (run.returncode, run.stderr) == (0, ""), run.stdout + run.stderr
     out = run.stdout

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from client import Client, RequestError, RetryPolicy, ServerError
+from ossemu.client import Client, RequestError, RetryPolicy, ServerError
 from tests.reliability.helpers import KEY_ID, SECRET, ServeProcess, process_tree
 
 

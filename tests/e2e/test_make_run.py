@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 
-from client import Callback, Client
+from ossemu.client import Callback, Client
 
 
 def test_dev_starts_both_creates_examplebucket_and_stops_cleanly(tmp_path):
@@ -15,7 +15,7 @@ def test_dev_starts_both_creates_examplebucket_and_stops_cleanly(tmp_path):
         [
             sys.executable,
             "-m",
-            "emulator",
+            "ossemu.emulator",
             "dev",
             "--port",
             "0",

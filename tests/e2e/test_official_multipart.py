@@ -15,7 +15,7 @@ import pytest
 from alibabacloud_oss_v2.uploader import UploadError
 from oss2.models import PartInfo
 
-from emulator.storage import crc64
+from ossemu.emulator.storage import crc64
 
 PART = 100 * 1024
 SIZE = 3 * PART + 54_321  # four parts, the last one short

@@ -10,7 +10,7 @@ import oss2
 import pytest
 import requests
 
-from emulator.storage import crc64
+from ossemu.emulator.storage import crc64
 
 
 def unique(prefix: str = "sdk") -> str:

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from PIL import Image
 
-from client import Callback, Client, crc64
+from ossemu.client import Callback, Client, crc64
 from tests.e2e.callback_http import CONNECT_FAILED, b64json, put
 
 FORM_VARIABLES = (

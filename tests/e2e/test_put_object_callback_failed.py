@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from client import Callback, Client, crc64
-from emulator.config import EmulatorConfig
-from emulator.receiver import CallbackReceiver
-from emulator.server import EmulatorServer
+from ossemu.client import Callback, Client, crc64
+from ossemu.emulator.config import EmulatorConfig
+from ossemu.emulator.receiver import CallbackReceiver
+from ossemu.emulator.server import EmulatorServer
 from tests.e2e.callback_http import CONNECT_FAILED, error_fields, put
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from client import Callback
-from emulator.receiver import CallbackReceiver
+from ossemu.client import Callback
+from ossemu.emulator.receiver import CallbackReceiver
 from tests.e2e.callback_http import b64json, error_fields, put
 
 

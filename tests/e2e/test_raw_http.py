@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from emulator.protocol.errors import OssError
+from ossemu.emulator.protocol.errors import OssError
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ def test_seed_runs_as_written_both_when_the_app_answers_and_when_it_fails(live, 
     setup = block("sh", "echo hello > /tmp/x")
     env = dict(re.findall(r"(\w+)=(\S+)", setup.split("\n")[0]))
     run_shell(setup)
-    seed = live(block("python", "from client import Client, Callback, CallbackError"))
+    seed = live(block("python", "from ossemu import Client, Callback, CallbackError"))
 
     ok = run_python(seed, **env)
     assert "Callback failed" not in ok.stdout
@@ -154,7 +154,7 @@ def test_journal_and_fault_commands(live, oss_emulator):
 
 def test_every_configuration_flag_exists():
     help_text = subprocess.run(
-        [sys.executable, "-m", "emulator", "serve", "--help"],
+        [sys.executable, "-m", "ossemu.emulator", "serve", "--help"],
         capture_output=True,
         text=True,
         timeout=30,

@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-from client import Callback, Checkpoint, ClientError
-from client.checkpoint import checkpoint_path
+from ossemu.client import Callback, Checkpoint, ClientError
+from ossemu.client.checkpoint import checkpoint_path
 
 PART = 100 * 1024
 PARTS = 6
@@ -26,7 +26,7 @@ STALL = 20.0  # seconds the stalled part sleeps in the emulator; the child is ki
 
 CHILD = """
 import json, sys
-from client import Callback, Client
+from ossemu.client import Callback, Client
 a = json.loads(sys.argv[1])
 with Client(a["url"], a["ak"], a["sk"]) as client:
     client.get_bucket(a["bucket"]).resumable_upload(

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from client import Callback, CallbackError, Client, crc64
+from ossemu.client import Callback, CallbackError, Client, crc64
 
 APP_REPLY = {"Status": "OK", "stored": "files/hello"}
 

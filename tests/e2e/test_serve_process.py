@@ -21,7 +21,7 @@ def start(data_dir: Path, *extra: str, env: dict[str, str] | None = None):
         [
             sys.executable,
             "-m",
-            "emulator",
+            "ossemu.emulator",
             "serve",
             "--port",
             "0",
@@ -80,7 +80,7 @@ def test_serve_on_a_busy_port_is_one_clear_line(tmp_path):
             [
                 sys.executable,
                 "-m",
-                "emulator",
+                "ossemu.emulator",
                 "serve",
                 "--port",
                 port,
@@ -112,7 +112,7 @@ def test_no_auth_accepts_unsigned_requests(tmp_path):
 @pytest.mark.parametrize("argv", [["serve", "--help"], ["--help"], ["dev", "--help"]])
 def test_help(argv):
     out = subprocess.run(
-        [sys.executable, "-m", "emulator", *argv], capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "ossemu.emulator", *argv], capture_output=True, text=True, timeout=30
     )
     assert out.returncode == 0 and "usage: ossemu" in out.stdout
 
@@ -132,7 +132,7 @@ def test_every_response_of_the_real_server_looks_like_oss(tmp_path, server):
 
 
 def test_serve_runs_one_worker_per_cpu_by_default_and_they_share_everything(tmp_path):
-    from emulator.cli import default_workers
+    from ossemu.emulator.cli import default_workers
 
     proc, url = start(tmp_path / "data")
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.storage import Storage
+from ossemu.emulator.storage import Storage
 
 
 @pytest.fixture

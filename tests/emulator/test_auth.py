@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from oss2.http import Request as Oss2Request
 
-from emulator.protocol.auth import (
+from ossemu.emulator.protocol.auth import (
     SUBRESOURCES,
     SignedRequest,
     v1_canonical_resource,
@@ -34,7 +34,7 @@ from emulator.protocol.auth import (
     v4_string_to_sign,
     verify_request,
 )
-from emulator.protocol.errors import BadRequest, Forbidden, OssError
+from ossemu.emulator.protocol.errors import BadRequest, Forbidden, OssError
 
 SECRETS = {"ak": "sk"}
 V4_PARAMS = [

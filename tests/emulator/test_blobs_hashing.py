@@ -11,9 +11,9 @@ from pathlib import Path
 import anycrc
 import pytest
 
-from emulator.protocol.errors import BadRequest
-from emulator.storage.blobs import BlobStore
-from emulator.storage.hashing import INLINE_BYTES, StreamHasher
+from ossemu.emulator.protocol.errors import BadRequest
+from ossemu.emulator.storage.blobs import BlobStore
+from ossemu.emulator.storage.hashing import INLINE_BYTES, StreamHasher
 
 MIB = 1024 * 1024
 CRC64_XZ = anycrc.Model("CRC64-XZ")

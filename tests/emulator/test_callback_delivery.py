@@ -19,14 +19,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from emulator.callbacks import (
+from ossemu.emulator.callbacks import (
     CallbackContext,
     CallbackEngine,
     CallbackJournal,
     CallbackSpec,
     parse_callback,
 )
-from emulator.receiver import CallbackReceiver, ReceivedCallback
+from ossemu.emulator.receiver import CallbackReceiver, ReceivedCallback
 
 KEY_URL = "http://127.0.0.1:8090/_ossemu/callback-public-key.pem"
 CONNECT_FAILED = "Error status : -1.OSS can not connect to your callbackUrl, please check it."

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import threading
 
-from emulator.callbacks import CallbackJournal
+from ossemu.emulator.callbacks import CallbackJournal
 
 
 def entry(bucket: str, key: str, **extra: object) -> dict:
@@ -76,7 +76,7 @@ def test_an_entry_written_by_another_process_is_visible(tmp_path):
     path = tmp_path / "journal.sqlite"
     journal = CallbackJournal(path)
     script = (
-        "import sys; from emulator.callbacks.journal import CallbackJournal;"
+        "import sys; from ossemu.emulator.callbacks.journal import CallbackJournal;"
         "CallbackJournal(sys.argv[1]).record({'bucket': 'b', 'key': 'other-process'})"
     )
     subprocess.run([sys.executable, "-c", script, str(path)], check=True, timeout=60)

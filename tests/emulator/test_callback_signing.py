@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from emulator.callbacks import load_or_create_private_key, public_key_pem, sign_callback
-from emulator.callbacks.signing import string_to_sign
+from ossemu.emulator.callbacks import load_or_create_private_key, public_key_pem, sign_callback
+from ossemu.emulator.callbacks.signing import string_to_sign
 
 # The documented vector (docs/oss-protocol.md 4.2): OSS's own 512-bit key and signature.
 DOC_PUBLIC_KEY = b"""-----BEGIN PUBLIC KEY-----
@@ -77,7 +77,7 @@ def test_processes_racing_to_create_the_key_all_get_the_same_one(tmp_path):
     path = tmp_path / "callback.pem"
     script = (
         "import sys; from pathlib import Path;"
-        "from emulator.callbacks.signing import load_or_create_private_key, public_key_pem;"
+        "from ossemu.emulator.callbacks.signing import load_or_create_private_key, public_key_pem;"
         "sys.stdout.buffer.write(public_key_pem(load_or_create_private_key(Path(sys.argv[1]))))"
     )
     racers = [

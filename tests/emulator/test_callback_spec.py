@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.callbacks import FORM_TYPE, JSON_TYPE, CallbackSpec, parse_callback
-from emulator.protocol.errors import BadRequest
+from ossemu.emulator.callbacks import FORM_TYPE, JSON_TYPE, CallbackSpec, parse_callback
+from ossemu.emulator.protocol.errors import BadRequest
 
 
 def b64(value: object) -> str:

@@ -12,7 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from emulator.callbacks import FORM_TYPE, JSON_TYPE, CallbackContext, CallbackSpec, render_body
+from ossemu.emulator.callbacks import (
+    FORM_TYPE,
+    JSON_TYPE,
+    CallbackContext,
+    CallbackSpec,
+    render_body,
+)
 
 CTX = CallbackContext(
     bucket="callback-test",

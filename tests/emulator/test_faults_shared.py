@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.faults import FaultInjector
+from ossemu.emulator.faults import FaultInjector
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ def test_racing_threads_fire_a_rule_exactly_times_times(injectors):
 RACER = """
 import sys, threading
 from pathlib import Path
-from emulator.faults import FaultInjector
+from ossemu.emulator.faults import FaultInjector
 
 injector = FaultInjector(Path(sys.argv[1]))
 print("ready", flush=True)

@@ -11,8 +11,8 @@ import pytest
 from defusedxml import ElementTree as ET
 from flask.testing import FlaskClient
 
-from emulator.app import create_app
-from emulator.config import EmulatorConfig
+from ossemu.emulator.app import create_app
+from ossemu.emulator.config import EmulatorConfig
 
 
 @pytest.fixture

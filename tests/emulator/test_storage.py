@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator.protocol.errors import OssError
-from emulator.storage import Storage, crc64
-from emulator.storage.inline import INLINE_MAX
+from ossemu.emulator.protocol.errors import OssError
+from ossemu.emulator.storage import Storage, crc64
+from ossemu.emulator.storage.inline import INLINE_MAX
 
 BIG = b"b" * (INLINE_MAX + 1)  # the smallest body stored as a blob file
 

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from emulator.protocol.errors import OssError
-from emulator.storage import Storage
-from emulator.storage.inline import INLINE_MAX
+from ossemu.emulator.protocol.errors import OssError
+from ossemu.emulator.storage import Storage
+from ossemu.emulator.storage.inline import INLINE_MAX
 
 
 def blob_files(storage: Storage) -> int:

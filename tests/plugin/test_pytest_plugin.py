@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 SNIPPET = """
-from client import Callback
+from ossemu.client import Callback
 
 def test_upload_notifies_app(oss_bucket, callback_receiver):
     cb = Callback(url=callback_receiver.url, body="object=${object}&size=${size}")
@@ -80,7 +80,7 @@ def test_config_fixtures_can_be_overridden(pytester, run):
 
 def test_assert_received_lists_near_misses(pytester, run):
     pytester.makepyfile("""
-        from client import Callback
+        from ossemu.client import Callback
 
         def test_wrong_expectation(oss_bucket, callback_receiver):
             cb = Callback(url=callback_receiver.url, body="object=${object}")
@@ -96,7 +96,7 @@ def test_assert_received_lists_near_misses(pytester, run):
 def test_an_emulator_crash_fails_the_test_that_caused_it(pytester, run):
     pytester.makepyfile("""
         import pytest
-        from client import ServerError
+        from ossemu.client import ServerError
 
         def test_triggers_a_500(oss_emulator, oss_bucket, monkeypatch):
             def broken(*args, **kwargs):

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from emulator.callbacks import (
+from ossemu.emulator.callbacks import (
     CallbackContext,
     CallbackEngine,
     CallbackJournal,
@@ -27,7 +27,7 @@ from emulator.callbacks import (
     parse_callback,
     public_key_pem,
 )
-from emulator.receiver import CallbackReceiver, main
+from ossemu.emulator.receiver import CallbackReceiver, main
 
 CTX = CallbackContext(
     bucket="photos",
@@ -362,7 +362,7 @@ def test_url_needs_a_started_receiver():
 
 def _run_cli(*args: str) -> subprocess.Popen[str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "emulator.receiver", "--port", "0", *args],
+        [sys.executable, "-m", "ossemu.emulator.receiver", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from emulator.config import EmulatorConfig
-from emulator.server import EmulatorServer
+from ossemu.emulator.config import EmulatorConfig
+from ossemu.emulator.server import EmulatorServer
 from tests.reliability.helpers import (
     BUCKET,
     KEY_ID,

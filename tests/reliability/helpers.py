@@ -28,8 +28,8 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from client import Bucket, NoSuchKey
-from client.auth import Credentials, Signer
+from ossemu.client import Bucket, NoSuchKey
+from ossemu.client.auth import Credentials, Signer
 
 KEY_ID = "reliability-key-id"
 SECRET = "reliability-secret-9f3c1e"  # tests assert it never leaks anywhere
@@ -105,7 +105,7 @@ class ServeProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in wait()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "serve", "--port", "0"]
+            [sys.executable, "-m", "ossemu.emulator", "serve", "--port", "0"]
             + ["--data-dir", str(data_dir), *args],
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -171,7 +171,7 @@ class ServeProcess:
 
 
 class GunicornProcess:
-    """``gunicorn -w N -k gthread emulator.wsgi:app`` on 127.0.0.1, port chosen by the kernel."""
+    """``gunicorn -w N -k gthread ossemu.emulator.wsgi:app`` on 127.0.0.1, kernel-chosen port."""
 
     def __init__(self, data_dir: Path, workers: int = 4) -> None:
         self.log_path = data_dir.parent / f"gunicorn-{time.monotonic_ns()}.log"
@@ -179,7 +179,7 @@ class GunicornProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread"]
             + ["--threads", "4", "-b", "127.0.0.1:0", "--no-control-socket"]
-            + ["emulator.wsgi:app"],
+            + ["ossemu.emulator.wsgi:app"],
             stdout=self._log,
             stderr=self._log,
             env={**os.environ, **ENV, "OSSEMU_DATA_DIR": str(data_dir)},

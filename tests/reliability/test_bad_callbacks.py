@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.receiver import CallbackReceiver
+from ossemu.emulator.receiver import CallbackReceiver
 from tests.reliability.helpers import BUCKET, EXAMPLES, key_text
 
 

@@ -20,8 +20,16 @@ from pathlib import Path
 
 import pytest
 
-from client import Bucket, Callback, CallbackError, Client, NoSuchUpload, PartResult, RequestError
-from emulator.receiver import CallbackReceiver
+from ossemu.client import (
+    Bucket,
+    Callback,
+    CallbackError,
+    Client,
+    NoSuchUpload,
+    PartResult,
+    RequestError,
+)
+from ossemu.emulator.receiver import CallbackReceiver
 from tests.reliability.helpers import (
     KEY_ID,
     SECRET,

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from client import Bucket, Callback, Client
-from emulator.receiver import CallbackReceiver
+from ossemu.client import Bucket, Callback, Client
+from ossemu.emulator.receiver import CallbackReceiver
 from tests.reliability.helpers import (
     KEY_ID,
     SECRET,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from client import (
+from ossemu.client import (
     Client,
     NoSuchBucket,
     PartResult,

@@ -28,14 +28,14 @@ import requests
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from client.auth import Credentials, Signer
-from emulator.app import create_app
-from emulator.config import EmulatorConfig
-from emulator.protocol.auth import SignedRequest, verify_request
-from emulator.protocol.errors import OssError
-from emulator.receiver import CallbackReceiver
-from emulator.routes import ROUTES
-from emulator.server import EmulatorServer
+from ossemu.client.auth import Credentials, Signer
+from ossemu.emulator.app import create_app
+from ossemu.emulator.config import EmulatorConfig
+from ossemu.emulator.protocol.auth import SignedRequest, verify_request
+from ossemu.emulator.protocol.errors import OssError
+from ossemu.emulator.receiver import CallbackReceiver
+from ossemu.emulator.routes import ROUTES
+from ossemu.emulator.server import EmulatorServer
 from tests.reliability.helpers import (
     ENV,
     KEY_ID,
@@ -392,7 +392,7 @@ def _exercise(server: ServeProcess, seen: list[bytes], ok_url: str, failing_url:
 
 def test_serving_on_all_interfaces_warns_that_the_control_api_is_exposed(tmp_path):
     """Run in a private network namespace when ``unshare`` allows it, so nothing is exposed."""
-    command = [sys.executable, "-m", "emulator", "serve", "--host", "0.0.0.0", "--port", "0"]
+    command = [sys.executable, "-m", "ossemu.emulator", "serve", "--host", "0.0.0.0", "--port", "0"]
     command += ["--data-dir", str(tmp_path / "data")]
     unshare = shutil.which("unshare")
     if unshare and subprocess.run([unshare, "-rn", "true"], capture_output=True).returncode == 0:

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import requests
 
-from client.auth import OssAuth
-from emulator.config import EmulatorConfig
-from emulator.server import EmulatorServer
+from ossemu.client.auth import OssAuth
+from ossemu.emulator.config import EmulatorConfig
+from ossemu.emulator.server import EmulatorServer
 from tests.reliability.helpers import (
     KEY_ID,
     SECRET,
@@ -288,7 +288,7 @@ def test_body_timeout_defaults_to_twenty_seconds():
 
 
 def test_serve_refuses_a_negative_body_timeout(capsys):
-    from emulator.cli import main
+    from ossemu.emulator.cli import main
 
     assert main(["serve", "--port", "0", "--body-timeout", "-1"]) == 2
     assert "--body-timeout" in capsys.readouterr().err
