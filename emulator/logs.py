@@ -7,7 +7,17 @@ import logging
 import sys
 import time
 
-_FIELDS = ("method", "path", "status", "request_id", "duration_ms", "bucket", "key", "outcome")
+_FIELDS = (
+    "method",
+    "path",
+    "operation",
+    "status",
+    "request_id",
+    "duration_ms",
+    "bucket",
+    "key",
+    "outcome",
+)
 
 
 class JsonFormatter(logging.Formatter):

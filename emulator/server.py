@@ -26,8 +26,9 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .app import Services, create_app
+from .app import create_app
 from .config import EmulatorConfig
+from .services import Services
 
 
 class _SocketReader(io.RawIOBase):

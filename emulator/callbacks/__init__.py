@@ -1,6 +1,6 @@
 """Upload callbacks: parse -> render -> sign -> deliver.
 
-No Flask: imports only ``emulator.protocol.errors`` and the stdlib, ``cryptography``, ``pillow``
+No Flask: imports only ``emulator.protocol.errors``, ``emulator.clock`` and the stdlib, ``cryptography``, ``pillow``
 and ``filelock`` (for creating the signing key once). The route parses the spec before storing the
 object and delivers after the commit, with no lock held.
 """

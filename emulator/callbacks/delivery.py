@@ -32,6 +32,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from ..clock import WALL_CLOCK, Clock
 from .journal import CallbackJournal
 from .signing import sign_callback
 from .spec import CallbackSpec
@@ -83,11 +84,13 @@ class CallbackEngine:
         *,
         timeout: float = 5.0,
         strict_urls: bool = False,
+        clock: Clock = WALL_CLOCK,
     ) -> None:
         self._key = private_key
         self._journal = journal
         self._timeout = timeout
         self._strict = strict_urls
+        self._clock = clock
 
     def deliver(
         self, spec: CallbackSpec, ctx: CallbackContext, *, public_key_url: str
@@ -96,7 +99,7 @@ class CallbackEngine:
         if not spec.urls:
             raise ValueError("a callback needs at least one URL")
         started = time.monotonic()
-        when = datetime.now(timezone.utc)
+        when = datetime.fromtimestamp(self._clock.now(), timezone.utc)
         body = render_body(spec, ctx)
         key_url = base64.b64encode(public_key_url.encode()).decode("ascii")
         attempts: list[dict[str, Any]] = []

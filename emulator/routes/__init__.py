@@ -1,54 +1,72 @@
-"""HTTP only: THE route table, request parsing, auth, then a thin handler per OSS operation.
+"""HTTP only: THE route table, then authenticate, authorise and a thin handler per operation.
 
 Dispatch is on (method, level, sub-resource) where level is service / bucket / object, as OSS
 documents its API. Known OSS sub-resources the emulator does not implement answer
 ``NotImplemented``; any other combination answers ``MethodNotAllowed``.
+
+Each :class:`Route` names how its callers prove who they are (``signature``, ``post-policy``,
+``none``). :func:`dispatch` authenticates every request first, which yields a
+:class:`~emulator.protocol.auth.Principal`, and then :func:`authorize` decides, in one place,
+once the operation is known.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Literal, NamedTuple
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from werkzeug.routing import PathConverter
 
-from ..access import request_id_of
-from ..protocol.auth import SUBRESOURCES, SignedRequest, verify_request
+from ..access_log import OPERATION, request_id_of
+from ..protocol.auth import SUBRESOURCES, Principal, SignedRequest, authenticate, deny_anonymous
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
+from ..services import Services, services
 from . import buckets, control, multipart, objects, service
-from .common import OssRequest, abort_connection
-
-if TYPE_CHECKING:
-    from ..app import Services
+from .body import abort_connection
+from .parsing import OssRequest
 
 Handler = Callable[[OssRequest], Response]
+#: How a caller of the operation proves who it is: a header or URL signature, a signed POST
+#: policy in the form, or nothing (a CORS preflight).
+AuthKind = Literal["signature", "post-policy", "none"]
 
-ROUTES: dict[tuple[str, str, str | None], tuple[str, Handler]] = {
-    ("GET", "service", None): ("ListBuckets", service.list_buckets),
-    ("PUT", "bucket", None): ("PutBucket", buckets.put_bucket),
-    ("DELETE", "bucket", None): ("DeleteBucket", buckets.delete_bucket),
-    ("GET", "bucket", None): ("ListObjects", buckets.list_objects),
-    ("GET", "bucket", "bucketInfo"): ("GetBucketInfo", buckets.get_bucket_info),
-    ("GET", "bucket", "location"): ("GetBucketLocation", buckets.get_bucket_location),
-    ("GET", "bucket", "uploads"): ("ListMultipartUploads", multipart.list_multipart_uploads),
-    ("POST", "bucket", "delete"): ("DeleteMultipleObjects", objects.delete_multiple_objects),
-    ("PUT", "object", None): ("PutObject", objects.put_object),
-    ("GET", "object", None): ("GetObject", objects.get_object),
-    ("HEAD", "object", None): ("HeadObject", objects.head_object),
-    ("GET", "object", "objectMeta"): ("GetObjectMeta", objects.get_object_meta),
-    ("HEAD", "object", "objectMeta"): ("GetObjectMeta", objects.get_object_meta),
-    ("DELETE", "object", None): ("DeleteObject", objects.delete_object),
-    ("POST", "object", "uploads"): ("InitiateMultipartUpload", multipart.initiate_multipart_upload),
-    ("PUT", "object", "uploadId"): ("UploadPart", multipart.upload_part),
-    ("POST", "object", "uploadId"): (
+
+class Route(NamedTuple):
+    operation: str
+    handler: Handler
+    auth: AuthKind = "signature"
+
+
+ROUTES: dict[tuple[str, str, str | None], Route] = {
+    ("GET", "service", None): Route("ListBuckets", service.list_buckets),
+    ("PUT", "bucket", None): Route("PutBucket", buckets.put_bucket),
+    ("DELETE", "bucket", None): Route("DeleteBucket", buckets.delete_bucket),
+    ("GET", "bucket", None): Route("ListObjects", buckets.list_objects),
+    ("GET", "bucket", "bucketInfo"): Route("GetBucketInfo", buckets.get_bucket_info),
+    ("GET", "bucket", "location"): Route("GetBucketLocation", buckets.get_bucket_location),
+    ("GET", "bucket", "uploads"): Route("ListMultipartUploads", multipart.list_multipart_uploads),
+    ("POST", "bucket", "delete"): Route("DeleteMultipleObjects", objects.delete_multiple_objects),
+    ("PUT", "object", None): Route("PutObject", objects.put_object),
+    ("GET", "object", None): Route("GetObject", objects.get_object),
+    ("HEAD", "object", None): Route("HeadObject", objects.head_object),
+    ("GET", "object", "objectMeta"): Route("GetObjectMeta", objects.get_object_meta),
+    ("HEAD", "object", "objectMeta"): Route("GetObjectMeta", objects.get_object_meta),
+    ("DELETE", "object", None): Route("DeleteObject", objects.delete_object),
+    ("POST", "object", "uploads"): Route(
+        "InitiateMultipartUpload", multipart.initiate_multipart_upload
+    ),
+    ("PUT", "object", "uploadId"): Route("UploadPart", multipart.upload_part),
+    ("POST", "object", "uploadId"): Route(
         "CompleteMultipartUpload",
         multipart.complete_multipart_upload,
     ),
-    ("DELETE", "object", "uploadId"): ("AbortMultipartUpload", multipart.abort_multipart_upload),
-    ("GET", "object", "uploadId"): ("ListParts", multipart.list_parts),
+    ("DELETE", "object", "uploadId"): Route(
+        "AbortMultipartUpload", multipart.abort_multipart_upload
+    ),
+    ("GET", "object", "uploadId"): Route("ListParts", multipart.list_parts),
 }
 
 # Sub-resources that select an operation, in the order they are looked for.
@@ -80,23 +98,48 @@ def register_routes(app: Flask) -> None:
 
 
 def dispatch(_path: str = "") -> Response:
-    services: Services = current_app.extensions["ossemu"]
-    req = OssRequest.from_flask(request, services.config.domain, request_id_of(request.environ))
+    svc = services()
+    req = OssRequest.from_flask(request, svc.config.domain, request_id_of(request.environ))
     level = "object" if req.key is not None else "bucket" if req.bucket is not None else "service"
-    if services.config.auth:  # before dispatch: an unsigned caller learns nothing of the API
-        verify_request(
-            SignedRequest(req.method, req.bucket, req.key, req.query, req.headers),
-            {services.config.access_key_id: services.config.access_key_secret},
-        )
-    if any(name in _UNSUPPORTED for name in req.args):
-        raise OssError("NotImplemented")
+    principal = _authenticate(svc, req)
+    unsupported = any(name in _UNSUPPORTED for name in req.args)
     sub = next((s for s in _DISPATCH if s in req.args), None)
-    route = ROUTES.get((req.method, level, sub))
+    route = None if unsupported else ROUTES.get((req.method, level, sub))
+    # Before the route is known to exist: an unsigned caller learns nothing of the API.
+    authorize(svc, principal, route)
+    if unsupported:
+        raise OssError("NotImplemented")
     if route is None:
         raise OssError("MethodNotAllowed", Method=req.method, ResourceType=level.capitalize())
-    operation, handler = route
-    _inject_fault(services, operation, req)
-    return handler(req)
+    request.environ[OPERATION] = _log_name(route.operation, req)
+    _inject_fault(svc, route.operation, req)
+    return route.handler(req)
+
+
+def _authenticate(svc: Services, req: OssRequest) -> Principal:
+    """Who sent the request (a bad signature raises here, whatever the route)."""
+    if not svc.config.auth:
+        return Principal(svc.config.access_key_id)  # auth off: every caller is the owner
+    secrets = {svc.config.access_key_id: svc.config.access_key_secret}
+    signed = SignedRequest(req.method, req.bucket, req.key, req.query, req.headers)
+    return authenticate(signed, secrets, now=svc.clock.now())
+
+
+def authorize(svc: Services, principal: Principal, route: Route | None) -> None:
+    """The one decision whether ``principal`` may call ``route`` (None: no such operation).
+
+    Today every bucket is private and owned by the one long-term key: a signed caller may do
+    anything, an anonymous one only what needs no signature. Bucket ACLs and policies go here.
+    """
+    needs = route.auth if route is not None else "signature"
+    if principal.anonymous and needs == "signature":
+        raise deny_anonymous()
+
+
+def _log_name(operation: str, req: OssRequest) -> str:
+    """The operation as the access log names it; only parameters that are never secret."""
+    part = req.args.get("partNumber")
+    return f"{operation} partNumber={part}" if part is not None and part.isdigit() else operation
 
 
 def _inject_fault(services: Services, operation: str, req: OssRequest) -> None:
@@ -111,4 +154,4 @@ def _inject_fault(services: Services, operation: str, req: OssRequest) -> None:
         error.status = fault.status
         raise error
     if fault.action == "drop":
-        abort_connection(req)
+        abort_connection(req.stream, req.environ)

@@ -9,26 +9,27 @@ from flask import Response
 
 from ..protocol.errors import invalid_argument
 from ..protocol.xml import Node, encode_key, etag, render, render_text, timestamp
+from ..services import storage
 from ..storage import ListPage, check_bucket_name
-from .common import OssRequest, int_arg, services, xml_response
-from .service import OWNER
+from .parsing import OssRequest, encoding_type, int_arg
+from .responses import OWNER, xml_response
 
 
 def put_bucket(req: OssRequest) -> Response:
     """PutBucket: https://www.alibabacloud.com/help/en/oss/developer-reference/putbucket"""
-    services().storage.create_bucket(check_bucket_name(req.bucket or ""))
+    storage().create_bucket(check_bucket_name(req.bucket or ""))
     return Response(status=200, headers={"Location": f"/{req.bucket}"})
 
 
 def delete_bucket(req: OssRequest) -> Response:
     """DeleteBucket: https://www.alibabacloud.com/help/en/oss/developer-reference/deletebucket"""
-    services().storage.delete_bucket(req.bucket or "")
+    storage().delete_bucket(req.bucket or "")
     return Response(status=204)
 
 
 def get_bucket_info(req: OssRequest) -> Response:
     """GetBucketInfo: https://www.alibabacloud.com/help/en/oss/developer-reference/getbucketinfo"""
-    info = services().storage.get_bucket(req.bucket or "")
+    info = storage().get_bucket(req.bucket or "")
     return xml_response(
         render(
             "BucketInfo",
@@ -62,7 +63,7 @@ def get_bucket_info(req: OssRequest) -> Response:
 
 def get_bucket_location(req: OssRequest) -> Response:
     """GetBucketLocation: https://www.alibabacloud.com/help/en/oss/developer-reference/getbucketlocation"""
-    info = services().storage.get_bucket(req.bucket or "")
+    info = storage().get_bucket(req.bucket or "")
     return xml_response(render_text("LocationConstraint", f"oss-{info.region}"))
 
 
@@ -71,15 +72,13 @@ def list_objects(req: OssRequest) -> Response:
     https://www.alibabacloud.com/help/en/oss/developer-reference/listobjectsv2"""
     args = req.args
     v2 = args.get("list-type") == "2"
-    enc = args.get("encoding-type")
-    if enc not in (None, "", "url"):
-        raise invalid_argument("The encoding-type argument is invalid.", "encoding-type", enc)
+    enc = encoding_type(args)
     marker = (
         _decode_token(args["continuation-token"])
         if v2 and args.get("continuation-token")
         else args.get("start-after" if v2 else "marker", "")
     )
-    page = services().storage.list_objects(
+    page = storage().list_objects(
         req.bucket or "",
         prefix=args.get("prefix", ""),
         marker=marker,

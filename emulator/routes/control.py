@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, request
 
-from .common import services
+from ..services import services
 
 
 def register(app: Flask) -> None:

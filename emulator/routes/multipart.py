@@ -5,31 +5,34 @@ from __future__ import annotations
 from flask import Response
 
 from ..callbacks import parse_callback
-from ..protocol.errors import invalid_argument
+from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, parse_uint
 from ..protocol.xml import encode_key, etag, parse_complete_parts, render, timestamp
-from .common import (
+from ..services import services, storage
+from .parsing import (
     OssRequest,
+    callback_context,
+    content_type_for,
+    encoding_type,
+    forbid_overwrite,
     int_arg,
-    respond_after_upload,
-    services,
+    part_number,
+    public_key_url,
     stored_headers,
-    upload_headers,
-    xml_response,
 )
-from .objects import content_type_for, forbid_overwrite
+from .responses import render_error, upload_headers, xml_response
 
 
 def initiate_multipart_upload(req: OssRequest) -> Response:
     """InitiateMultipartUpload (callback headers sent here are ignored, as on OSS):
     https://www.alibabacloud.com/help/en/oss/developer-reference/initiatemultipartupload"""
-    upload = services().storage.multipart.initiate(
+    upload = storage().initiate_multipart_upload(
         req.bucket or "",
         req.key or "",
         content_type=content_type_for(req),
         headers=stored_headers(req.headers),
     )
-    enc = _encoding(req)
+    enc = encoding_type(req.args)
     return xml_response(
         render(
             "InitiateMultipartUploadResult",
@@ -45,17 +48,11 @@ def initiate_multipart_upload(req: OssRequest) -> Response:
 
 def upload_part(req: OssRequest) -> Response:
     """UploadPart: https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpart"""
-    raw = req.args.get("partNumber", "")
-    number = parse_uint(raw)
-    if number is None:
-        raise invalid_argument(
-            "Part number must be an integer between 1 and 10000, inclusive.", "partNumber", raw
-        )
-    part = services().storage.multipart.upload_part(
+    part = storage().upload_part(
         req.bucket or "",
         req.key or "",
         req.args["uploadId"],
-        number,
+        part_number(req.args),
         req.body_chunks(),
         expected_md5=req.headers.get("content-md5"),
         expected_size=req.content_length(),
@@ -82,14 +79,14 @@ def complete_multipart_upload(req: OssRequest) -> Response:
         chosen = None
     else:
         chosen = parse_complete_parts(body)
-    meta = svc.storage.multipart.complete(
+    meta = storage().complete_multipart_upload(
         req.bucket or "",
         req.key or "",
         req.args["uploadId"],
         chosen,
         forbid_overwrite=forbid_overwrite(req),
     )
-    enc = _encoding(req)
+    enc = encoding_type(req.args)
     host = req.headers.get("host", "localhost")
     result = render(
         "CompleteMultipartUploadResult",
@@ -101,18 +98,19 @@ def complete_multipart_upload(req: OssRequest) -> Response:
             ("ETag", etag(meta.etag)),
         ],
     )
-    return respond_after_upload(
-        req,
-        meta,
-        spec,
-        "CompleteMultipartUpload",
-        xml_response(result, headers=upload_headers(meta)),
-    )
+    headers = upload_headers(meta)
+    if spec is None:
+        return xml_response(result, headers=headers)
+    context = callback_context(req, meta, "CompleteMultipartUpload")
+    outcome = svc.callback_delivery.deliver(spec, context, public_key_url=public_key_url(req))
+    if not outcome.ok:
+        return render_error(CallbackFailed(outcome.message), headers)
+    return Response(outcome.body, status=200, headers=headers, content_type="application/json")
 
 
 def abort_multipart_upload(req: OssRequest) -> Response:
     """AbortMultipartUpload: https://www.alibabacloud.com/help/en/oss/developer-reference/abortmultipartupload"""
-    services().storage.multipart.abort(req.bucket or "", req.key or "", req.args["uploadId"])
+    storage().abort_multipart_upload(req.bucket or "", req.key or "", req.args["uploadId"])
     return Response(status=204)
 
 
@@ -126,14 +124,14 @@ def list_parts(req: OssRequest) -> Response:
             "part-number-marker must be an integer.", "part-number-marker", marker
         )
     max_parts = int_arg(args, "max-parts", 1000, 1000)
-    page = services().storage.multipart.list_parts(
+    page = storage().list_parts(
         req.bucket or "",
         req.key or "",
         args["uploadId"],
         marker=after,
         max_parts=max_parts,
     )
-    enc = _encoding(req)
+    enc = encoding_type(req.args)
     return xml_response(
         render(
             "ListPartsResult",
@@ -168,7 +166,7 @@ def list_multipart_uploads(req: OssRequest) -> Response:
     """ListMultipartUploads: https://www.alibabacloud.com/help/en/oss/developer-reference/listmultipartuploads"""
     args = req.args
     max_uploads = int_arg(args, "max-uploads", 1000, 1000)
-    page = services().storage.multipart.list_uploads(
+    page = storage().list_multipart_uploads(
         req.bucket or "",
         prefix=args.get("prefix", ""),
         delimiter=args.get("delimiter", ""),
@@ -176,7 +174,7 @@ def list_multipart_uploads(req: OssRequest) -> Response:
         upload_id_marker=args.get("upload-id-marker", ""),
         max_uploads=max_uploads,
     )
-    enc = _encoding(req)
+    enc = encoding_type(req.args)
     return xml_response(
         render(
             "ListMultipartUploadsResult",
@@ -210,10 +208,3 @@ def list_multipart_uploads(req: OssRequest) -> Response:
             ],
         )
     )
-
-
-def _encoding(req: OssRequest) -> str | None:
-    enc = req.args.get("encoding-type") or None
-    if enc not in (None, "url"):
-        raise invalid_argument("The encoding-type argument is invalid.", "encoding-type", enc)
-    return enc

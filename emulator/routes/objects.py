@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import mimetypes
 import re
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -13,19 +12,21 @@ from flask import Response
 from werkzeug.wsgi import wrap_file
 
 from ..callbacks import parse_callback
-from ..protocol.errors import invalid_argument
+from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, check_preconditions, http_date, parse_range
 from ..protocol.xml import encode_key, etag, parse_delete_keys, render, timestamp
+from ..services import services, storage
 from ..storage import ObjectMeta
-from .common import (
+from .parsing import (
     OssRequest,
-    object_headers,
-    respond_after_upload,
-    services,
+    callback_context,
+    content_type_for,
+    encoding_type,
+    forbid_overwrite,
+    public_key_url,
     stored_headers,
-    upload_headers,
-    xml_response,
 )
+from .responses import object_headers, render_error, upload_headers, xml_response
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 RESPONSE_OVERRIDES = {
@@ -49,7 +50,7 @@ def put_object(req: OssRequest) -> Response:
     svc = services()
     spec = parse_callback(req.headers, req.args, strict_urls=svc.config.strict_callback_urls)
     length = req.content_length()
-    meta = svc.storage.put_object(
+    meta = storage().put_object(
         req.bucket or "",
         req.key or "",
         req.body_chunks(),
@@ -59,9 +60,14 @@ def put_object(req: OssRequest) -> Response:
         expected_md5=req.headers.get("content-md5"),
         expected_size=length,
     )
-    return respond_after_upload(
-        req, meta, spec, "PutObject", Response(status=200, headers=upload_headers(meta))
-    )
+    headers = upload_headers(meta)
+    if spec is None:
+        return Response(status=200, headers=headers)
+    context = callback_context(req, meta, "PutObject")
+    outcome = svc.callback_delivery.deliver(spec, context, public_key_url=public_key_url(req))
+    if not outcome.ok:
+        return render_error(CallbackFailed(outcome.message), headers)
+    return Response(outcome.body, status=200, headers=headers, content_type="application/json")
 
 
 def copy_object(req: OssRequest) -> Response:
@@ -75,7 +81,7 @@ def copy_object(req: OssRequest) -> Response:
             source,
         )
     replace = req.headers.get("x-oss-metadata-directive", "COPY").upper() == "REPLACE"
-    meta = services().storage.copy_object(
+    meta = storage().copy_object(
         src_bucket,
         src_key,
         req.bucket or "",
@@ -93,7 +99,7 @@ def copy_object(req: OssRequest) -> Response:
 
 def get_object(req: OssRequest) -> Response:
     """GetObject: https://www.alibabacloud.com/help/en/oss/developer-reference/getobject"""
-    meta, f = services().storage.open_object(req.bucket or "", req.key or "")
+    meta, f = storage().open_object(req.bucket or "", req.key or "")
     try:
         headers = object_headers(meta)
         headers.update(_response_overrides(req))
@@ -120,7 +126,7 @@ def get_object(req: OssRequest) -> Response:
 
 def head_object(req: OssRequest) -> Response:
     """HeadObject: https://www.alibabacloud.com/help/en/oss/developer-reference/headobject"""
-    meta = services().storage.head_object(req.bucket or "", req.key or "")
+    meta = storage().head_object(req.bucket or "", req.key or "")
     if check_preconditions(req.headers, meta.etag, meta.last_modified) == 304:
         return _not_modified(meta)
     return Response(headers={**object_headers(meta), "Content-Length": str(meta.size)})
@@ -128,7 +134,7 @@ def head_object(req: OssRequest) -> Response:
 
 def get_object_meta(req: OssRequest) -> Response:
     """GetObjectMeta: https://www.alibabacloud.com/help/en/oss/developer-reference/getobjectmeta"""
-    meta = services().storage.head_object(req.bucket or "", req.key or "")
+    meta = storage().head_object(req.bucket or "", req.key or "")
     return Response(
         headers={
             "ETag": f'"{meta.etag}"',
@@ -142,31 +148,22 @@ def get_object_meta(req: OssRequest) -> Response:
 def delete_object(req: OssRequest) -> Response:
     """DeleteObject (204 also when the key is missing):
     https://www.alibabacloud.com/help/en/oss/developer-reference/deleteobject"""
-    services().storage.delete_object(req.bucket or "", req.key or "")
+    storage().delete_object(req.bucket or "", req.key or "")
     return Response(status=204)
 
 
 def delete_multiple_objects(req: OssRequest) -> Response:
     """DeleteMultipleObjects: https://www.alibabacloud.com/help/en/oss/developer-reference/deletemultipleobjects"""
+    enc = encoding_type(req.args)
     body = b"".join(req.body_chunks())
     check_content_md5(body, req.headers.get("content-md5"))
     keys, quiet = parse_delete_keys(body)
-    storage = services().storage
-    storage.get_bucket(req.bucket or "")
+    store = storage()
+    store.get_bucket(req.bucket or "")
     for key in keys:
-        storage.delete_object(req.bucket or "", key)
-    enc = req.args.get("encoding-type")
+        store.delete_object(req.bucket or "", key)
     deleted = [] if quiet else [("Deleted", [("Key", encode_key(k, enc))]) for k in keys]
     return xml_response(render("DeleteResult", [("EncodingType", enc or None), *deleted]))
-
-
-def content_type_for(req: OssRequest) -> str:
-    """Content-Type as sent, else guessed from the key's extension, as OSS does."""
-    return (
-        req.headers.get("content-type")
-        or mimetypes.guess_type(req.key or "")[0]
-        or "application/octet-stream"
-    )
 
 
 def _response_overrides(req: OssRequest) -> dict[str, str]:
@@ -181,10 +178,6 @@ def _response_overrides(req: OssRequest) -> dict[str, str]:
                 raise invalid_argument(f"The {name} contains a control character.", name, value)
             out[header] = value.encode("utf-8", "replace").decode("latin-1")
     return out
-
-
-def forbid_overwrite(req: OssRequest) -> bool:
-    return req.headers.get("x-oss-forbid-overwrite", "").lower() == "true"
 
 
 def _not_modified(meta: ObjectMeta) -> Response:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import Response
 
 from ..protocol.xml import render, timestamp
-from .common import OssRequest, int_arg, services, xml_response
-
-OWNER = [("ID", "ossemu"), ("DisplayName", "ossemu")]
+from ..services import services, storage
+from .parsing import OssRequest, int_arg
+from .responses import OWNER, xml_response
 
 
 def list_buckets(req: OssRequest) -> Response:
     """ListBuckets (GetService): https://www.alibabacloud.com/help/en/oss/developer-reference/listbuckets"""
     args = req.args
     max_keys = int_arg(args, "max-keys", 100, 1000)
-    buckets, truncated = services().storage.list_buckets(
+    buckets, truncated = storage().list_buckets(
         prefix=args.get("prefix", ""), marker=args.get("marker", ""), max_keys=max_keys
     )
     region = services().config.region

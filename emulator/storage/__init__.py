@@ -1,7 +1,14 @@
-"""Bytes and metadata on disk: no HTTP, no Flask. May import only ``emulator.protocol.errors``.
+"""Bytes and metadata on disk: no HTTP, no Flask. May import only ``emulator.protocol.errors``
+and ``emulator.clock``.
 
-The layout and the commit order are drawn in :mod:`emulator.storage.store`.
+The layout and the commit order are drawn in :mod:`emulator.storage.store`. :class:`ObjectStore`
+is what the routes may call; :class:`Storage` is the one implementation.
 """
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO, Protocol
 
 from .hashing import crc64, crc64_combine
 from .models import BucketInfo, ListPage, ObjectMeta, PartMeta, PartPage, Upload, UploadPage
@@ -9,12 +16,92 @@ from .multipart import MAX_PART_NUMBER, MIN_PART_SIZE, check_part_number
 from .names import check_bucket_name, check_object_key
 from .store import Storage
 
+
+class ObjectStore(Protocol):
+    """The OSS operations storage offers the routes (each as the operation is named)."""
+
+    def create_bucket(self, name: str) -> BucketInfo: ...
+    def get_bucket(self, name: str) -> BucketInfo: ...
+    def delete_bucket(self, name: str) -> None: ...
+    def list_buckets(
+        self, prefix: str = "", marker: str = "", max_keys: int = 100
+    ) -> tuple[list[BucketInfo], bool]: ...
+    def list_objects(
+        self, bucket: str, *, prefix: str, marker: str, delimiter: str, max_keys: int
+    ) -> ListPage: ...
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        chunks: Iterator[bytes],
+        *,
+        content_type: str,
+        headers: dict[str, str],
+        forbid_overwrite: bool,
+        expected_md5: str | None,
+        expected_size: int | None,
+    ) -> ObjectMeta: ...
+    def copy_object(
+        self,
+        src_bucket: str,
+        src_key: str,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str | None,
+        headers: dict[str, str] | None,
+        forbid_overwrite: bool,
+    ) -> ObjectMeta: ...
+    def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, BinaryIO]: ...
+    def open_blob(self, meta: ObjectMeta) -> BinaryIO: ...
+    def head_object(self, bucket: str, key: str) -> ObjectMeta: ...
+    def delete_object(self, bucket: str, key: str) -> bool: ...
+    def initiate_multipart_upload(
+        self, bucket: str, key: str, *, content_type: str, headers: dict[str, str]
+    ) -> Upload: ...
+    def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        chunks: Iterator[bytes],
+        *,
+        expected_md5: str | None,
+        expected_size: int | None,
+    ) -> PartMeta: ...
+    def complete_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        chosen: list[tuple[int, str]] | None,
+        *,
+        forbid_overwrite: bool,
+    ) -> ObjectMeta: ...
+    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None: ...
+    def list_parts(
+        self, bucket: str, key: str, upload_id: str, *, marker: int, max_parts: int
+    ) -> PartPage: ...
+    def list_multipart_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str,
+        delimiter: str,
+        key_marker: str,
+        upload_id_marker: str,
+        max_uploads: int,
+    ) -> UploadPage: ...
+
+
 __all__ = [
     "MAX_PART_NUMBER",
     "MIN_PART_SIZE",
     "BucketInfo",
     "ListPage",
     "ObjectMeta",
+    "ObjectStore",
     "PartMeta",
     "PartPage",
     "Storage",

@@ -12,17 +12,13 @@ import hashlib
 import json
 import os
 import sqlite3
-import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..protocol.errors import BadRequest, NotFound
+from .catalog import Catalog, check_declared_size, check_received, require_bucket
 from .hashing import crc64_combine
 from .models import ObjectMeta, PartMeta, PartPage, Upload, UploadPage
 from .names import check_object_key
-
-if TYPE_CHECKING:
-    from .store import Storage
 
 MIN_PART_SIZE = 100 * 1024
 MAX_PART_NUMBER = 10000
@@ -30,12 +26,12 @@ MAX_PART_SIZE = 5 * 1024**3
 
 
 class Multipart:
-    """InitiateMultipartUpload … CompleteMultipartUpload over a :class:`Storage`."""
+    """InitiateMultipartUpload … CompleteMultipartUpload over the data dir's :class:`Catalog`."""
 
-    def __init__(self, storage: Storage) -> None:
-        self.storage = storage
-        self.index = storage.index
-        self.blobs = storage.blobs
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.index = catalog.index
+        self.blobs = catalog.blobs
 
     def initiate(
         self, bucket: str, key: str, *, content_type: str, headers: dict[str, str]
@@ -45,11 +41,11 @@ class Multipart:
             os.urandom(16).hex().upper(),
             bucket,
             key,
-            time.time(),
+            self.catalog.clock.now(),
             {**headers, "content-type": content_type},
         )
         with self.index.write() as db:
-            self.storage._require_bucket(db, bucket)
+            require_bucket(db, bucket)
             db.execute(
                 "INSERT INTO uploads VALUES (?, ?, ?, ?, ?)",
                 (upload.upload_id, bucket, key, upload.initiated, json.dumps(upload.headers)),
@@ -66,7 +62,7 @@ class Multipart:
             .fetchone()
         )
         if row is None:
-            self.storage.get_bucket(bucket)
+            self.catalog.get_bucket(bucket)
             raise NotFound("NoSuchUpload", UploadId=upload_id)
         return _upload_from_row(row)
 
@@ -83,16 +79,13 @@ class Multipart:
     ) -> PartMeta:
         """Store one part; the same number again replaces it."""
         check_part_number(part_number)
+        check_declared_size(expected_size, MAX_PART_SIZE)
         self.get(bucket, key, upload_id)
         written = self.blobs.write(chunks, limit=MAX_PART_SIZE)
         try:
-            if expected_size is not None and written.size != expected_size:
-                raise BadRequest("IncompleteBody")
-            if expected_md5 is not None and expected_md5 != written.content_md5:
-                raise BadRequest("InvalidDigest", **{"Content-MD5": expected_md5})
-            part = PartMeta(
-                upload_id, part_number, written.size, written.etag, written.crc64, time.time()
-            )
+            check_received(written, expected_size, expected_md5)
+            now = self.catalog.clock.now()
+            part = PartMeta(upload_id, part_number, written.size, written.etag, written.crc64, now)
             with self.index.write() as db:
                 if (
                     db.execute("SELECT 1 FROM uploads WHERE upload_id = ?", (upload_id,)).fetchone()
@@ -150,7 +143,7 @@ class Multipart:
         max_uploads: int = 1000,
     ) -> UploadPage:
         """Uploads sorted by key then upload id, folded by delimiter like ListObjects."""
-        self.storage.get_bucket(bucket)
+        self.catalog.get_bucket(bucket)
         rows = self.index.read().execute(
             "SELECT * FROM uploads WHERE bucket = ? AND (key > ? OR (key = ? AND upload_id > ?))"
             " ORDER BY key, upload_id",
@@ -229,7 +222,7 @@ class Multipart:
             crc64=crc,
             content_md5="",
             content_type=content_type,
-            last_modified=time.time(),
+            last_modified=self.catalog.clock.now(),
             object_type="Multipart",
             headers=headers,
         )
@@ -252,7 +245,7 @@ class Multipart:
             dropped.extend(self._drop_upload(db, upload_id))
 
         try:
-            result = self.storage.commit_object(
+            result = self.catalog.commit_object(
                 meta, temp, forbid_overwrite=forbid_overwrite, before=still_same
             )
         finally:

@@ -24,41 +24,121 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
-import sqlite3
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import replace
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from ..protocol.errors import BadRequest, Conflict, NotFound
+from ..clock import WALL_CLOCK, Clock
+from ..protocol.errors import Conflict, NotFound
 from . import inline
-from .blobs import BlobStore, WrittenBlob
-from .index import Index
-from .models import BucketInfo, ListPage, ObjectMeta
+from .blobs import WrittenBlob
+from .catalog import (
+    Catalog,
+    check_declared_size,
+    check_received,
+    drop_inline,
+    meta_from_row,
+    require_bucket,
+)
+from .listing import list_objects
+from .models import BucketInfo, ListPage, ObjectMeta, PartMeta, PartPage, Upload, UploadPage
+from .multipart import Multipart
 from .names import check_bucket_name, check_object_key
 
 MAX_PUT_SIZE = 5 * 1024**3
 
 
-class Storage:
-    """Buckets, objects and multipart uploads under one data dir (shareable by processes)."""
+class _MultipartFacade:
+    """The multipart operations under their OSS names, mixed into :class:`Storage`."""
 
-    def __init__(self, root: Path, *, region: str = "cn-hangzhou") -> None:
-        root.mkdir(parents=True, exist_ok=True)
-        self.root = root
-        self.region = region
-        self.blobs = BlobStore(root)
-        self.index = Index(root / "index.sqlite3")
+    multipart: Multipart
+
+    def initiate_multipart_upload(
+        self, bucket: str, key: str, *, content_type: str, headers: dict[str, str]
+    ) -> Upload:
+        return self.multipart.initiate(bucket, key, content_type=content_type, headers=headers)
+
+    def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        chunks: Iterator[bytes],
+        *,
+        expected_md5: str | None = None,
+        expected_size: int | None = None,
+    ) -> PartMeta:
+        return self.multipart.upload_part(
+            bucket,
+            key,
+            upload_id,
+            part_number,
+            chunks,
+            expected_md5=expected_md5,
+            expected_size=expected_size,
+        )
+
+    def complete_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        chosen: list[tuple[int, str]] | None,
+        *,
+        forbid_overwrite: bool = False,
+    ) -> ObjectMeta:
+        return self.multipart.complete(
+            bucket, key, upload_id, chosen, forbid_overwrite=forbid_overwrite
+        )
+
+    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        self.multipart.abort(bucket, key, upload_id)
+
+    def list_parts(
+        self, bucket: str, key: str, upload_id: str, *, marker: int = 0, max_parts: int = 1000
+    ) -> PartPage:
+        return self.multipart.list_parts(bucket, key, upload_id, marker=marker, max_parts=max_parts)
+
+    def list_multipart_uploads(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        upload_id_marker: str = "",
+        max_uploads: int = 1000,
+    ) -> UploadPage:
+        return self.multipart.list_uploads(
+            bucket,
+            prefix=prefix,
+            delimiter=delimiter,
+            key_marker=key_marker,
+            upload_id_marker=upload_id_marker,
+            max_uploads=max_uploads,
+        )
+
+
+class Storage(_MultipartFacade):
+    """Buckets, objects and multipart uploads under one data dir (shareable by processes).
+
+    The one façade: its methods carry OSS's operation names, and ``ObjectStore`` in
+    ``storage/__init__.py`` lists the ones routes may call. ``multipart`` is the part that
+    keeps uploads, reachable for its own tests.
+    """
+
+    def __init__(
+        self, root: Path, *, region: str = "cn-hangzhou", clock: Clock = WALL_CLOCK
+    ) -> None:
+        self.catalog = Catalog(root, region=region, clock=clock)
+        self.root, self.region, self.clock = root, region, clock
+        self.blobs, self.index = self.catalog.blobs, self.catalog.index
         self.collect_garbage()
-        from .multipart import Multipart
-
-        self.multipart = Multipart(self)
+        self.multipart = Multipart(self.catalog)
 
     def close(self) -> None:
-        self.index.close()
-        self.blobs.close()
+        self.catalog.close()
 
     def collect_garbage(self) -> int:
         """Delete blobs no row points at (left by a crash between rename and commit)."""
@@ -91,20 +171,18 @@ class Storage:
         check_bucket_name(name)
         with self.index.write() as db:
             db.execute(
-                "INSERT OR IGNORE INTO buckets VALUES (?, ?, ?)", (name, time.time(), self.region)
+                "INSERT OR IGNORE INTO buckets VALUES (?, ?, ?)",
+                (name, self.clock.now(), self.region),
             )
             row = db.execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
         return BucketInfo(row["name"], row["created"], row["region"])
 
     def get_bucket(self, name: str) -> BucketInfo:
-        row = self.index.read().execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            raise NotFound("NoSuchBucket", BucketName=name)
-        return BucketInfo(row["name"], row["created"], row["region"])
+        return self.catalog.get_bucket(name)
 
     def delete_bucket(self, name: str) -> None:
         with self.index.write() as db:
-            self._require_bucket(db, name)
+            require_bucket(db, name)
             busy = db.execute(
                 "SELECT 1 FROM objects WHERE bucket = ?"
                 " UNION ALL SELECT 1 FROM uploads WHERE bucket = ?"
@@ -137,7 +215,7 @@ class Storage:
                 ("buckets", "name"),
             ):
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
-            files = [blob for blob in blobs if not self._drop_inline(db, blob)]
+            files = [blob for blob in blobs if not drop_inline(db, blob)]
         for blob in files:
             self.blobs.delete(blob)
 
@@ -172,6 +250,7 @@ class Storage:
     ) -> ObjectMeta:
         """Store a new version of ``key`` atomically; Content-MD5 and length checked after."""
         check_object_key(key)
+        check_declared_size(expected_size, MAX_PUT_SIZE)
         self.get_bucket(bucket)
         small = None
         if expected_size is None or expected_size <= inline.INLINE_MAX:
@@ -182,10 +261,7 @@ class Storage:
             else self.blobs.write(chunks, limit=MAX_PUT_SIZE)
         )
         try:
-            if expected_size is not None and written.size != expected_size:
-                raise BadRequest("IncompleteBody")
-            if expected_md5 is not None and expected_md5 != written.content_md5:
-                raise BadRequest("InvalidDigest", **{"Content-MD5": expected_md5})
+            check_received(written, expected_size, expected_md5)
             return self._commit(
                 bucket,
                 key,
@@ -217,59 +293,11 @@ class Storage:
             crc64=written.crc64,
             content_md5="" if object_type == "Multipart" else written.content_md5,
             content_type=content_type,
-            last_modified=time.time(),
+            last_modified=self.clock.now(),
             object_type=object_type,
             headers=headers,
         )
-        return self.commit_object(meta, written.source, forbid_overwrite=forbid_overwrite)
-
-    def commit_object(
-        self,
-        meta: ObjectMeta,
-        source: Path | bytes,
-        *,
-        forbid_overwrite: bool,
-        before: Callable[[sqlite3.Connection], None] | None = None,
-    ) -> ObjectMeta:
-        """Make ``source`` (a finished temp file, or a small body kept inline) the current
-        version; ``before(db)`` runs inside the transaction."""
-        with self.index.write() as db:
-            self._require_bucket(db, meta.bucket)
-            if before is not None:
-                before(db)
-            old = db.execute(
-                "SELECT blob FROM objects WHERE bucket = ? AND key = ?", (meta.bucket, meta.key)
-            ).fetchone()
-            if old and forbid_overwrite:
-                raise Conflict("FileAlreadyExists", Key=meta.key)
-            if isinstance(source, bytes):
-                name = inline.insert(db, source)
-            else:
-                name = self.blobs.install(source)
-            try:
-                db.execute(
-                    "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        meta.bucket,
-                        meta.key,
-                        name,
-                        meta.size,
-                        meta.etag,
-                        str(meta.crc64),
-                        meta.content_md5,
-                        meta.content_type,
-                        meta.object_type,
-                        meta.last_modified,
-                        json.dumps(meta.headers),
-                    ),
-                )
-            except BaseException:
-                if not inline.is_inline(name):
-                    self.blobs.delete(name)
-                raise
-            replaced = old["blob"] if old and not self._drop_inline(db, old["blob"]) else ""
-        self.blobs.delete(replaced)
-        return replace(meta, blob=name)
+        return self.catalog.commit_object(meta, written.source, forbid_overwrite=forbid_overwrite)
 
     def head_object(self, bucket: str, key: str) -> ObjectMeta:
         row = (
@@ -280,7 +308,7 @@ class Storage:
         if row is None:
             self.get_bucket(bucket)
             raise NotFound("NoSuchKey", Key=key)
-        return _meta_from_row(row)
+        return meta_from_row(row)
 
     def open_blob(self, meta: ObjectMeta) -> BinaryIO:
         """The bytes of one committed version (raises FileNotFoundError once it is replaced)."""
@@ -303,11 +331,11 @@ class Storage:
 
     def delete_object(self, bucket: str, key: str) -> bool:
         with self.index.write() as db:
-            self._require_bucket(db, bucket)
+            require_bucket(db, bucket)
             old = db.execute(
                 "DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob", (bucket, key)
             ).fetchone()
-            replaced = old["blob"] if old and not self._drop_inline(db, old["blob"]) else ""
+            replaced = old["blob"] if old and not drop_inline(db, old["blob"]) else ""
         self.blobs.delete(replaced)
         return old is not None
 
@@ -355,67 +383,7 @@ class Storage:
     ) -> ListPage:
         """One page in UTF-8 byte order; keys under a delimiter fold into one common prefix."""
         self.get_bucket(bucket)
-        db = self.index.read()
-        entries: list[ObjectMeta | str] = []
-        cursor, inclusive = (prefix, True) if marker < prefix else (marker, False)
-        folded = (
-            marker.find(delimiter, len(prefix)) if delimiter and marker.startswith(prefix) else -1
-        )
-        if folded >= 0:  # the previous page already returned this common prefix: skip past it
-            after = _successor(marker[: folded + len(delimiter)])
-            if after is None:
-                return ListPage([], [], False, "")
-            cursor, inclusive = after, True
-        upper = _successor(prefix)
-        truncated = False
-        while not truncated:
-            limit = max_keys - len(entries) + 1
-            rows = _scan(db, bucket, cursor, inclusive, upper, limit)
-            jumped = False
-            for row in rows:
-                if len(entries) == max_keys:
-                    truncated = True
-                    break
-                key = row["key"]
-                cut = key.find(delimiter, len(prefix)) if delimiter else -1
-                if cut >= 0:
-                    common = key[: cut + len(delimiter)]
-                    entries.append(common)
-                    nxt = _successor(common)
-                    if nxt is None:
-                        return _page(entries, False)
-                    cursor, inclusive, jumped = nxt, True, True
-                    break
-                entries.append(_meta_from_row(row))
-                cursor, inclusive = key, False
-            if not jumped and len(rows) < limit:
-                break
-        return _page(entries, truncated)
-
-    @staticmethod
-    def _drop_inline(db: sqlite3.Connection, name: str) -> bool:
-        """Delete an inline body inside the caller's transaction; False for a blob file, which
-        the caller unlinks after COMMIT."""
-        if not inline.is_inline(name):
-            return False
-        inline.delete(db, name)
-        return True
-
-    @staticmethod
-    def _require_bucket(db: sqlite3.Connection, bucket: str) -> None:
-        if db.execute("SELECT 1 FROM buckets WHERE name = ?", (bucket,)).fetchone() is None:
-            raise NotFound("NoSuchBucket", BucketName=bucket)
-
-
-def _scan(
-    db: sqlite3.Connection, bucket: str, cursor: str, inclusive: bool, upper: str | None, limit: int
-) -> list[sqlite3.Row]:
-    sql = f"SELECT * FROM objects WHERE bucket = ? AND key {'>=' if inclusive else '>'} ?"
-    args: list[object] = [bucket, cursor]
-    if upper is not None:
-        sql += " AND key < ?"
-        args.append(upper)
-    return db.execute(sql + " ORDER BY key LIMIT ?", (*args, limit)).fetchall()
+        return list_objects(self.index.read(), bucket, prefix, marker, delimiter, max_keys)
 
 
 def _read_small(chunks: Iterator[bytes], limit: int) -> tuple[bytes | None, Iterator[bytes]]:
@@ -428,41 +396,5 @@ def _read_small(chunks: Iterator[bytes], limit: int) -> tuple[bytes | None, Iter
     return bytes(buffer), iter(())
 
 
-def _page(entries: list[ObjectMeta | str], truncated: bool) -> ListPage:
-    objects = [e for e in entries if isinstance(e, ObjectMeta)]
-    prefixes = [e for e in entries if isinstance(e, str)]
-    last = entries[-1] if entries else ""
-    next_marker = (last.key if isinstance(last, ObjectMeta) else last) if truncated else ""
-    return ListPage(objects, prefixes, truncated, next_marker)
-
-
-def _successor(prefix: str) -> str | None:
-    """The smallest string above every string that starts with ``prefix`` (None: no bound)."""
-    while prefix:
-        code = ord(prefix[-1]) + 1
-        if code == 0xD800:
-            code = 0xE000  # skip surrogates: they have no UTF-8 form
-        if code <= 0x10FFFF:
-            return prefix[:-1] + chr(code)
-        prefix = prefix[:-1]
-    return None
-
-
 def _like_prefix(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _meta_from_row(row: sqlite3.Row) -> ObjectMeta:
-    return ObjectMeta(
-        bucket=row["bucket"],
-        key=row["key"],
-        size=row["size"],
-        etag=row["etag"],
-        crc64=int(row["crc64"]),
-        content_md5=row["content_md5"],
-        content_type=row["content_type"],
-        last_modified=row["last_modified"],
-        object_type=row["object_type"],
-        headers=json.loads(row["headers"]),
-        blob=row["blob"],
-    )

@@ -1,6 +1,9 @@
 """What every response carries, added around the Flask app: the request id, ``Server`` and
 ``Date`` headers, and one access-log line.
 
+The line names the operation as the route table has it (``UploadPart partNumber=3``), never the
+query string: that is where presigned URLs carry their signature and security token.
+
 A WSGI wrapper rather than Flask's before/after-request hooks: it edits the header list once,
 without building werkzeug ``Headers`` again, and it also covers responses Flask's hooks skip.
 """
@@ -12,11 +15,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .clock import WALL_CLOCK, Clock
 from .protocol.http import http_date, new_request_id
 
 log = logging.getLogger("ossemu")
 
 REQUEST_ID = "ossemu.request_id"  # the environ key handlers and error rendering read
+OPERATION = "ossemu.operation"  # set by dispatch once the route is known
 _REPLACED = frozenset(("x-oss-request-id", "server"))
 
 StartResponse = Callable[..., Any]
@@ -31,8 +36,9 @@ def request_id_of(environ: dict[str, Any]) -> str:
 class AccessLog:
     """WSGI middleware: ``app.wsgi_app = AccessLog(app.wsgi_app)``."""
 
-    def __init__(self, app: WSGIApp) -> None:
+    def __init__(self, app: WSGIApp, clock: Clock = WALL_CLOCK) -> None:
         self.app = app
+        self.clock = clock
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request_id = environ[REQUEST_ID] = new_request_id()
@@ -41,7 +47,7 @@ class AccessLog:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             kept = [(k, v) for k, v in headers if k.lower() not in _REPLACED]
             if not any(k.lower() == "date" for k, _ in kept):
-                kept.append(("Date", http_date(time.time())))
+                kept.append(("Date", http_date(self.clock.now())))
             kept += [("x-oss-request-id", request_id), ("Server", "AliyunOSS")]
             _log_request(environ, status, request_id, started)
             return start_response(status, kept, exc_info)
@@ -56,16 +62,19 @@ def _log_request(environ: dict[str, Any], status: str, request_id: str, started:
     method = environ.get("REQUEST_METHOD", "")
     path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
     code = int(status[:3])
+    operation = environ.get(OPERATION, "-")
     log.info(
-        "%s %s %s %s %.1fms",
+        "%s %s %s %s %s %.1fms",
         method,
         path,
+        operation,
         code,
         request_id,
         elapsed,
         extra={
             "method": method,
             "path": path,
+            "operation": operation,
             "status": code,
             "request_id": request_id,
             "duration_ms": round(elapsed, 1),

@@ -1,0 +1,66 @@
+"""Presigned URLs: the V1 (``OSSAccessKeyId``/``Expires``/``Signature``) and V4
+(``x-oss-credential``…``x-oss-signature``) query forms, whose deadline is the expiry check."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..errors import invalid_argument
+from .common import (
+    MAX_PRESIGN_SECONDS,
+    V1_QUERY,
+    V4_ALGORITHM,
+    V4_QUERY,
+    SignedRequest,
+    check_expiry,
+    compare,
+    denied,
+    first,
+    parse_time,
+    seconds,
+    secret_for,
+)
+from .v1 import v1_signature, v1_string_to_sign
+from .v4 import parse_additional, parse_credential, verify_v4
+
+
+def verify_v1_query(req: SignedRequest, secrets: Mapping[str, str], now: float) -> str:
+    access_key_id, expires, provided = (first(req.query, name) for name in V1_QUERY)
+    if not access_key_id or not expires or not provided:
+        raise denied(
+            "Query string authentication requires the Signature, Expires and OSSAccessKeyId "
+            "parameters"
+        )
+    deadline = seconds(expires, 10)
+    if deadline is None:
+        raise denied("Invalid date (should be seconds since epoch)", "0002-00000070")
+    check_expiry(deadline, now)
+    secret = secret_for(access_key_id, secrets)
+    string_to_sign = v1_string_to_sign(req, expires)
+    compare(v1_signature(secret, string_to_sign), provided, access_key_id, string_to_sign)
+    return access_key_id
+
+
+def verify_v4_query(req: SignedRequest, secrets: Mapping[str, str], now: float) -> str:
+    version, credential, timestamp, expires = (first(req.query, n) for n in V4_QUERY)
+    provided = first(req.query, "x-oss-signature")
+    if version is not None and version != V4_ALGORITHM:
+        message = f"Unsupported signature version; signed URLs here use {V4_ALGORITHM} or V1."
+        raise invalid_argument(message, "x-oss-signature-version", version)
+    if not version or not credential or not timestamp or not expires or not provided:
+        raise denied(
+            "Query string authentication requires the x-oss-signature-version, "
+            "x-oss-credential, x-oss-date, x-oss-expires and x-oss-signature parameters"
+        )
+    scope = parse_credential(credential, "x-oss-credential")
+    start = parse_time(timestamp, iso_only=True)
+    if start is None:
+        raise denied("Invalid x-oss-date (should be yyyymmddTHHMMSSZ).", "0002-00000502")
+    lifetime = seconds(expires, 7)
+    if lifetime is None or not 0 < lifetime <= MAX_PRESIGN_SECONDS:
+        message = f"x-oss-expires must be an integer from 1 to {MAX_PRESIGN_SECONDS} seconds."
+        raise invalid_argument(message, "x-oss-expires", expires)
+    check_expiry(start + lifetime, now)
+    listed = first(req.query, "x-oss-additional-headers")
+    additional = parse_additional(listed, req, "x-oss-additional-headers")
+    return verify_v4(req, secrets, scope, timestamp, additional, provided)

@@ -1,0 +1,96 @@
+"""Request bodies and the client's socket: bounded reads, idle limits, dropped connections.
+
+No Flask here: these work on the WSGI stream and environ, under Werkzeug and gunicorn alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from ..protocol.errors import BadRequest, OssError
+
+CHUNK = 1024 * 1024
+
+
+def read_chunks(stream: BinaryIO, environ: dict[str, Any], idle: float | None) -> Iterator[bytes]:
+    """The request body in bounded chunks; a client that stops mid-way is IncompleteBody.
+
+    One that goes silent for ``idle`` seconds gets 400 RequestTimeout, as from OSS: otherwise
+    each stalled upload holds a server thread for ever, and a few of them leave gunicorn's fixed
+    pool none for anybody else. The limit is a socket timeout, so it bounds the wait for each
+    next byte, never the whole upload.
+    """
+    sock = _client_socket(environ)
+    while True:
+        try:
+            with _idle_limit(sock, idle):
+                chunk = stream.read(CHUNK)
+        # Only the read is guarded: the WSGI server raises its own types for a client that
+        # disconnects or breaks chunked framing (Werkzeug: ClientDisconnected, OSError;
+        # gunicorn: NoMoreData, InvalidChunkSize...), and each means the body never arrived.
+        except Exception as error:
+            if not _timed_out(error):
+                raise BadRequest("IncompleteBody") from None
+            if sock is not None:
+                _stop_reading(sock)
+            raise OssError("RequestTimeout") from None
+        if not chunk:
+            return
+        yield chunk
+
+
+def abort_connection(stream: BinaryIO, environ: dict[str, Any]) -> None:
+    """Drop the client's connection mid-body (fault injection): read some, then hang up."""
+    stream.read(64 * 1024)
+    sock = _client_socket(environ)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    raise ConnectionAbortedError("connection dropped by an injected fault")
+
+
+def _client_socket(environ: dict[str, Any]) -> socket.socket | None:
+    """The connection's socket, from the two servers we run under (others: no idle limit)."""
+    return environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+
+
+@contextlib.contextmanager
+def _idle_limit(sock: socket.socket | None, seconds: float | None) -> Iterator[None]:
+    """Reads on ``sock`` wait at most ``seconds`` for each next byte, then raise TimeoutError.
+
+    The server's own setting comes back afterwards: it expects it for the response and for
+    keep-alive (gunicorn: blocking while serving a request, non-blocking while idle).
+    """
+    if sock is None or seconds is None:
+        yield
+        return
+    previous = sock.gettimeout()
+    sock.settimeout(seconds)
+    try:
+        yield
+    finally:
+        sock.settimeout(previous)
+
+
+def _timed_out(error: BaseException | None) -> bool:
+    """The read failed because the socket timed out, however the server wrapped that
+    (Werkzeug's LimitedStream turns it into ClientDisconnected raised while handling it)."""
+    while error is not None:
+        if isinstance(error, TimeoutError):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _stop_reading(sock: socket.socket) -> None:
+    """End the connection's read side once the body has timed out.
+
+    Whatever the client sends later is no part of a request, and the servers then see end of
+    input at once: Werkzeug's drain after the response and gunicorn's graceful close would
+    otherwise wait on the silent client (gunicorn does that on its main loop, 2 s each).
+    """
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RD)

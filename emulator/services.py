@@ -1,0 +1,60 @@
+"""What handlers reach through the app: :class:`Services` and its accessor, side by side.
+
+A leaf for the routes (it imports no route and not the app), the way flask's tutorial keeps
+``get_db()`` beside the db: ``create_app`` builds one ``Services`` and stores it on the app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from .callbacks import CallbackEngine, CallbackJournal
+from .clock import Clock
+from .config import EmulatorConfig
+from .faults import FaultInjector
+from .storage import ObjectStore, Storage
+
+EXTENSION = "ossemu"  # the key in ``app.extensions``
+
+
+@dataclass
+class Services:
+    """The emulator's parts, built once per app by ``create_app``."""
+
+    config: EmulatorConfig
+    storage: Storage
+    #: Sends upload callbacks and journals each delivery.
+    callback_delivery: CallbackEngine
+    journal: CallbackJournal
+    public_key_pem: bytes
+    faults: FaultInjector
+    clock: Clock
+    #: Unexpected exceptions (500s) since the last ``take_errors()``: fixtures re-raise them.
+    errors: list[BaseException] = field(default_factory=list)
+
+    def reset(self) -> None:
+        """Wipe buckets, objects, uploads, the journal and the faults."""
+        self.storage.reset()
+        self.journal.clear()
+        self.faults.clear()
+
+    def take_errors(self) -> list[BaseException]:
+        errors, self.errors[:] = list(self.errors), []
+        return errors
+
+    def close(self) -> None:
+        self.storage.close()
+        self.journal.close()
+        self.faults.close()
+
+
+def services() -> Services:
+    """The current app's services (inside a request or an app context)."""
+    return current_app.extensions[EXTENSION]
+
+
+def storage() -> ObjectStore:
+    """The storage, seen through what routes may call."""
+    return services().storage

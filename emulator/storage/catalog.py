@@ -1,0 +1,139 @@
+"""What objects and multipart uploads share: the index, the blobs, the clock, and the commit.
+
+:class:`~emulator.storage.store.Storage` (the façade) and
+:class:`~emulator.storage.multipart.Multipart` both hold one :class:`Catalog`, so neither reaches
+into the other: the bucket check, the commit of a new version, the row -> meta mapping and the
+checks of a received body are written here once.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from ..clock import Clock
+from ..protocol.errors import BadRequest, Conflict, NotFound
+from . import inline
+from .blobs import BlobStore, WrittenBlob
+from .index import Index
+from .models import BucketInfo, ObjectMeta
+
+
+class Catalog:
+    """The data dir's index and blob files, opened once per process."""
+
+    def __init__(self, root: Path, *, region: str, clock: Clock) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.root = root
+        self.region = region
+        self.clock = clock
+        self.blobs = BlobStore(root)
+        self.index = Index(root / "index.sqlite3")
+
+    def close(self) -> None:
+        self.index.close()
+        self.blobs.close()
+
+    def get_bucket(self, name: str) -> BucketInfo:
+        row = self.index.read().execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise NotFound("NoSuchBucket", BucketName=name)
+        return BucketInfo(row["name"], row["created"], row["region"])
+
+    def commit_object(
+        self,
+        meta: ObjectMeta,
+        source: Path | bytes,
+        *,
+        forbid_overwrite: bool,
+        before: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> ObjectMeta:
+        """Make ``source`` (a finished temp file, or a small body kept inline) the current
+        version; ``before(db)`` runs inside the transaction."""
+        with self.index.write() as db:
+            require_bucket(db, meta.bucket)
+            if before is not None:
+                before(db)
+            old = db.execute(
+                "SELECT blob FROM objects WHERE bucket = ? AND key = ?", (meta.bucket, meta.key)
+            ).fetchone()
+            if old and forbid_overwrite:
+                raise Conflict("FileAlreadyExists", Key=meta.key)
+            if isinstance(source, bytes):
+                name = inline.insert(db, source)
+            else:
+                name = self.blobs.install(source)
+            try:
+                db.execute(
+                    "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        meta.bucket,
+                        meta.key,
+                        name,
+                        meta.size,
+                        meta.etag,
+                        str(meta.crc64),
+                        meta.content_md5,
+                        meta.content_type,
+                        meta.object_type,
+                        meta.last_modified,
+                        json.dumps(meta.headers),
+                    ),
+                )
+            except BaseException:
+                if not inline.is_inline(name):
+                    self.blobs.delete(name)
+                raise
+            replaced = old["blob"] if old and not drop_inline(db, old["blob"]) else ""
+        self.blobs.delete(replaced)
+        return replace(meta, blob=name)
+
+
+def require_bucket(db: sqlite3.Connection, bucket: str) -> None:
+    """NoSuchBucket, checked inside the caller's transaction."""
+    if db.execute("SELECT 1 FROM buckets WHERE name = ?", (bucket,)).fetchone() is None:
+        raise NotFound("NoSuchBucket", BucketName=bucket)
+
+
+def drop_inline(db: sqlite3.Connection, name: str) -> bool:
+    """Delete an inline body inside the caller's transaction; False for a blob file, which
+    the caller unlinks after COMMIT."""
+    if not inline.is_inline(name):
+        return False
+    inline.delete(db, name)
+    return True
+
+
+def check_declared_size(size: int | None, limit: int) -> None:
+    """EntityTooLarge from the declared length alone, before a byte of the body is read."""
+    if size is not None and size > limit:
+        raise BadRequest("EntityTooLarge")
+
+
+def check_received(
+    body: WrittenBlob | inline.SmallBody, expected_size: int | None, expected_md5: str | None
+) -> None:
+    """The body that arrived is the one the client declared (Content-Length, Content-MD5)."""
+    if expected_size is not None and body.size != expected_size:
+        raise BadRequest("IncompleteBody")
+    if expected_md5 is not None and expected_md5 != body.content_md5:
+        raise BadRequest("InvalidDigest", **{"Content-MD5": expected_md5})
+
+
+def meta_from_row(row: sqlite3.Row) -> ObjectMeta:
+    return ObjectMeta(
+        bucket=row["bucket"],
+        key=row["key"],
+        size=row["size"],
+        etag=row["etag"],
+        crc64=int(row["crc64"]),
+        content_md5=row["content_md5"],
+        content_type=row["content_type"],
+        last_modified=row["last_modified"],
+        object_type=row["object_type"],
+        headers=json.loads(row["headers"]),
+        blob=row["blob"],
+    )
