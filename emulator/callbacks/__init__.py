@@ -1,8 +1,8 @@
 """Upload callbacks: parse -> render -> sign -> deliver.
 
-No Flask: imports only ``emulator.protocol.errors``, ``emulator.clock`` and the stdlib, ``cryptography``, ``pillow``
-and ``filelock`` (for creating the signing key once). The route parses the spec before storing the
-object and delivers after the commit, with no lock held.
+No Flask: imports only ``emulator.protocol.errors``, ``emulator.clock`` and the stdlib,
+``cryptography``, ``pillow`` and ``filelock`` (for creating the signing key once). The route parses
+the spec before storing the object and delivers after the commit, with no lock held.
 """
 
 from .delivery import CallbackEngine, CallbackOutcome
