@@ -6,9 +6,6 @@ parameters) and receive.
 
 from __future__ import annotations
 
-import base64
-import json
-from typing import Any
 from urllib.parse import quote
 from xml.etree import ElementTree
 
@@ -18,10 +15,6 @@ from ossemu.client.auth import Credentials, OssAuth, Signer
 from ossemu.emulator.server import EmulatorServer
 
 CONNECT_FAILED = "Error status : -1.OSS can not connect to your callbackUrl, please check it."
-
-
-def b64json(value: Any) -> str:
-    return base64.b64encode(json.dumps(value).encode()).decode()
 
 
 def put(

@@ -7,10 +7,8 @@ is a 2xx to both, so neither raises: the caller looks at the status and the body
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
-from typing import Any
 from xml.etree import ElementTree
 
 import alibabacloud_oss_v2 as oss
@@ -19,12 +17,9 @@ import pytest
 import requests
 
 from ossemu.client import crc64
+from tests.support import b64json
 
 APP_REPLY = b'{"Status":"OK","via":"official sdk"}'
-
-
-def b64json(value: Any) -> str:
-    return base64.b64encode(json.dumps(value).encode()).decode()
 
 
 def callback_pair(receiver_url: str) -> tuple[str, str]:

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import random
 import uuid
@@ -16,6 +15,7 @@ from alibabacloud_oss_v2.uploader import UploadError
 from oss2.models import PartInfo
 
 from ossemu.emulator.storage import crc64
+from tests.support import b64json
 
 PART = 100 * 1024
 SIZE = 3 * PART + 54_321  # four parts, the last one short
@@ -23,10 +23,6 @@ SIZE = 3 * PART + 54_321  # four parts, the last one short
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def b64(value: dict) -> str:
-    return base64.b64encode(json.dumps(value).encode()).decode()
 
 
 @pytest.fixture
@@ -64,14 +60,14 @@ def v2_client(oss_emulator):
 
 def callback_headers(receiver) -> dict[str, str]:
     return {
-        "x-oss-callback": b64(
+        "x-oss-callback": b64json(
             {
                 "callbackUrl": receiver.url,
                 "callbackBody": "op=${operation}&size=${size}&v=${x:v}",
                 "callbackBodyType": "application/x-www-form-urlencoded",
             }
         ),
-        "x-oss-callback-var": b64({"x:v": "from-sdk"}),
+        "x-oss-callback-var": b64json({"x:v": "from-sdk"}),
     }
 
 

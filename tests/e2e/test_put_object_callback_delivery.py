@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from PIL import Image
 
 from ossemu.client import Callback, Client, crc64
-from tests.e2e.callback_http import CONNECT_FAILED, b64json, put
+from tests.e2e.callback_http import CONNECT_FAILED, put
+from tests.support import b64json, md5_b64
 
 FORM_VARIABLES = (
     "bucket=${bucket}&object=${object}&etag=${etag}&size=${size}&mimeType=${mimeType}"
@@ -36,10 +37,6 @@ JSON_VARIABLES = (
     '"height":${imageInfo.height},"width":${imageInfo.width},"format":${imageInfo.format},'
     '"var":${x:my_var},"undefined":${x:nope}}'
 )
-
-
-def md5_b64(data: bytes) -> str:
-    return base64.b64encode(hashlib.md5(data).digest()).decode()
 
 
 def test_put_object_callback_form_body_has_every_system_variable_percent_encoded(

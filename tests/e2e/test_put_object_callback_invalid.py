@@ -6,18 +6,14 @@ app server.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import pytest
 
 from ossemu.client import Callback
 from ossemu.emulator.receiver import CallbackReceiver
-from tests.e2e.callback_http import b64json, error_fields, put
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
+from tests.e2e.callback_http import error_fields, put
+from tests.support import b64, b64json
 
 
 @pytest.fixture

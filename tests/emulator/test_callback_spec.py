@@ -12,19 +12,15 @@ from hypothesis import strategies as st
 
 from ossemu.emulator.callbacks import FORM_TYPE, JSON_TYPE, CallbackSpec, parse_callback
 from ossemu.emulator.protocol.errors import BadRequest
-
-
-def b64(value: object) -> str:
-    raw = value if isinstance(value, bytes) else json.dumps(value).encode()
-    return base64.b64encode(raw).decode()
+from tests.support import b64json
 
 
 def headers(variables: dict | None = None, **config: object) -> dict[str, str]:
     config.setdefault("callbackUrl", "http://127.0.0.1:8080/cb")
     config.setdefault("callbackBody", "bucket=${bucket}")
-    result = {"x-oss-callback": b64(config)}
+    result = {"x-oss-callback": b64json(config)}
     if variables is not None:
-        result["x-oss-callback-var"] = b64(variables)
+        result["x-oss-callback-var"] = b64json(variables)
     return result
 
 
@@ -60,7 +56,7 @@ def test_put_object_callback_from_header_is_parsed():
 
 
 def test_presigned_url_carries_callback_and_vars_as_query_parameters():
-    query = {"callback": headers()["x-oss-callback"], "callback-var": b64({"x:a": "1"})}
+    query = {"callback": headers()["x-oss-callback"], "callback-var": b64json({"x:a": "1"})}
     spec = parse_callback({}, query)
     assert spec is not None
     assert spec.urls == ("http://127.0.0.1:8080/cb",)
@@ -85,10 +81,13 @@ def test_ruby_sdk_serialisation_from_the_docs_is_accepted():
 
 
 def test_post_object_x_fields_are_variables_and_win_over_callback_var():
-    query = {"callback": headers()["x-oss-callback"], "callback-var": b64({"x:a": "1", "x:b": "2"})}
+    query = {
+        "callback": headers()["x-oss-callback"],
+        "callback-var": b64json({"x:a": "1", "x:b": "2"}),
+    }
     spec = parse_callback({}, query, form_variables={"x:b": "form", "x:c": "3"})
     assert dict(spec.variables) == {"x:a": "1", "x:b": "form", "x:c": "3"}
-    error = rejected({}, query | {"callback-var": b64({})}, form_variables={"x:c": "a\r\nb"})
+    error = rejected({}, query | {"callback-var": b64json({})}, form_variables={"x:c": "a\r\nb"})
     assert error.details["ArgumentName"] == "callback-var"
 
 
@@ -97,9 +96,9 @@ def test_post_object_x_fields_are_variables_and_win_over_callback_var():
     [
         ({}, {}),
         ({"x-oss-callback": ""}, {}),
-        ({"x-oss-callback-var": b64({"x:a": "1"})}, {}),
-        ({"x-oss-callback": b64({"callbackBody": "a=b"})}, {}),
-        ({"x-oss-callback": b64({"callbackUrl": "", "callbackBody": "a=b"})}, {}),
+        ({"x-oss-callback-var": b64json({"x:a": "1"})}, {}),
+        ({"x-oss-callback": b64json({"callbackBody": "a=b"})}, {}),
+        ({"x-oss-callback": b64json({"callbackUrl": "", "callbackBody": "a=b"})}, {}),
     ],
     ids=["nothing", "empty-header", "only-vars", "no-callbackUrl", "empty-callbackUrl"],
 )
@@ -157,7 +156,7 @@ def test_strict_urls_rejects_private_loopback_and_link_local_addresses(host):
     assert "OSS does not call back" in error.message
 
 
-NOT_JSON = b64(b"{not json")
+NOT_JSON = b64json(b"{not json")
 
 
 @pytest.mark.parametrize(
@@ -169,7 +168,12 @@ NOT_JSON = b64(b"{not json")
             "The callback is given both as header x-oss-callback and as query parameter callback",
             "callback",
         ),
-        (headers({}), {"callback-var": b64({})}, "The callback-var is given both", "callback-var"),
+        (
+            headers({}),
+            {"callback-var": b64json({})},
+            "The callback-var is given both",
+            "callback-var",
+        ),
         ({"x-oss-callback": "A" * 5124}, {}, "at most 5120 (5 KB)", "callback"),
         (headers(callbackBody="x" * 4000), {}, "at most 5120 (5 KB)", "callback"),
         ({"x-oss-callback": "x123-*&"}, {}, "not valid base64", "callback"),
@@ -191,25 +195,25 @@ NOT_JSON = b64(b"{not json")
             "callback",
         ),
         (
-            {"x-oss-callback": b64(["callbackUrl"])},
+            {"x-oss-callback": b64json(["callbackUrl"])},
             {},
             "The callback configuration is not json format.",
             "callback",
         ),
         (
-            {"x-oss-callback": b64(b'{"callbackUrl": "\xff"}')},
+            {"x-oss-callback": b64json(b'{"callbackUrl": "\xff"}')},
             {},
             "The callback configuration is not json format.",
             "callback",
         ),
         (
-            {"x-oss-callback": b64(b'{"callbackUrl": NaN}')},
+            {"x-oss-callback": b64json(b'{"callbackUrl": NaN}')},
             {},
             "The callback configuration is not json format.",
             "callback",
         ),
         (
-            {"x-oss-callback": b64(b"[" * 3000)},
+            {"x-oss-callback": b64json(b"[" * 3000)},
             {},
             "The callback configuration is not json format.",
             "callback",
@@ -255,7 +259,8 @@ NOT_JSON = b64(b"{not json")
         ),
         (headers(callbackUrl="http://a.com/回调"), {}, "must be percent-encoded", "callbackUrl"),
         (
-            headers(callbackBody=None) | {"x-oss-callback": b64({"callbackUrl": "http://a.com/"})},
+            headers(callbackBody=None)
+            | {"x-oss-callback": b64json({"callbackUrl": "http://a.com/"})},
             {},
             "The callbackBody is missing",
             "callbackBody",

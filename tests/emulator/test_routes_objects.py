@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import re
 
@@ -13,6 +12,7 @@ from flask.testing import FlaskClient
 
 from ossemu.emulator.app import create_app
 from ossemu.emulator.config import EmulatorConfig
+from tests.support import md5_b64
 
 
 @pytest.fixture
@@ -41,10 +41,6 @@ def http(app):
 def error_of(response) -> tuple[int, str]:
     doc = ET.fromstring(response.data)
     return response.status_code, doc.findtext("Code")
-
-
-def md5_b64(data: bytes) -> str:
-    return base64.b64encode(hashlib.md5(data).digest()).decode()
 
 
 def test_every_response_carries_request_id_server_and_date(http):

@@ -25,11 +25,11 @@ from tests.reliability.helpers import (
     KEY_ID,
     OBJECT,
     SECRET,
-    RawResponse,
     ServeProcess,
     files_outside,
     raw_request,
 )
+from tests.support import RawResponse
 
 
 @dataclass

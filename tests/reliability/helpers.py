@@ -8,13 +8,11 @@ the index and the blob files name the same set, and nothing dangles.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import math
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,13 +21,13 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from ossemu.client import Bucket, NoSuchKey
 from ossemu.client.auth import Credentials, Signer
+from tests.support import RawResponse, raw_exchange, target, wire
 
 KEY_ID = "reliability-key-id"
 SECRET = "reliability-secret-9f3c1e"  # tests assert it never leaks anywhere
@@ -232,53 +230,6 @@ def signed_headers(
     return out
 
 
-def target(bucket: str | None, key: str | None, params: Iterable[tuple[str, str]] = ()) -> str:
-    """The path-style request target, percent-encoded the way the SDKs do."""
-    path = "/" + quote(bucket or "", safe="") + ("/" + quote(key, safe="/") if key else "")
-    query = "&".join(quote(k, safe="") + (f"={quote(v, safe='')}" if v else "") for k, v in params)
-    return path + (f"?{query}" if query else "")
-
-
-@dataclass
-class RawResponse:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def code(self) -> str:
-        """The OSS error ``<Code>`` (from ``x-oss-err`` for a HEAD), or "" when there is none."""
-        document = self.body or base64.b64decode(self.headers.get("x-oss-err", ""))
-        m = re.search(rb"<Code>([^<]*)</Code>", document)
-        return m.group(1).decode() if m else ""
-
-
-def raw_exchange(
-    port: int, request: bytes, *, timeout: float = 10, shut_write: bool = False
-) -> RawResponse:
-    """Send bytes as they are, read the answer until the server closes; parse status/headers."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(request)
-        if shut_write:
-            s.shutdown(socket.SHUT_WR)
-        chunks = []
-        while chunk := s.recv(65536):
-            chunks.append(chunk)
-    return parse_response(b"".join(chunks))
-
-
-def parse_response(data: bytes) -> RawResponse:
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    if not lines[0].startswith("HTTP/"):
-        raise AssertionError(f"not an HTTP response: {data[:200]!r}")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return RawResponse(int(lines[0].split(" ", 2)[1]), headers, body)
-
-
 def raw_request(
     port: int,
     method: str,
@@ -301,14 +252,6 @@ def raw_request(
     head = f"{method} {raw_target or target(bucket, key, params)} HTTP/1.1\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in sent.items()) + "\r\n"
     return raw_exchange(port, wire(head) + body)
-
-
-def wire(head: str) -> bytes:
-    """Header text as bytes: latin-1 as HTTP servers read it, else UTF-8 as naive clients send."""
-    try:
-        return head.encode("latin-1")
-    except UnicodeEncodeError:
-        return head.encode("utf-8", "surrogateescape")
 
 
 # -- what acknowledged writes promise ------------------------------------------------------------

@@ -11,7 +11,8 @@ import json
 
 import pytest
 
-from tests.reliability.helpers import BUCKET, OBJECT, assert_error, raw_exchange
+from tests.reliability.helpers import BUCKET, OBJECT, assert_error
+from tests.support import raw_exchange
 
 # -- Range -----------------------------------------------------------------------------------------
 
@@ -141,6 +142,17 @@ def test_hostile_delete_documents_are_malformed_xml(emulator, body):
     response = emulator.request("POST", BUCKET, None, params=[("delete", "")], body=body)
     assert_error(response, 400, "MalformedXML")
     assert emulator.request("GET", BUCKET, "obj").status == 200
+
+
+@pytest.mark.parametrize("value", ["base64", "URL", "url,url"])
+def test_delete_multiple_objects_with_a_bad_encoding_type_is_invalid_argument(emulator, value):
+    body = b"<Delete><Object><Key>obj</Key></Object></Delete>"
+    params = [("delete", ""), ("encoding-type", value)]
+    response = emulator.request("POST", BUCKET, None, params=params, body=body)
+    assert_error(response, 400, "InvalidArgument")
+    assert b"<Message>The encoding-type argument is invalid.</Message>" in response.body
+    assert b"<ArgumentName>encoding-type</ArgumentName>" in response.body
+    assert emulator.request("GET", BUCKET, "obj").status == 200  # nothing was deleted
 
 
 @pytest.mark.parametrize("body", COMPLETE_XML.values(), ids=COMPLETE_XML.keys())

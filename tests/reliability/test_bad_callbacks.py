@@ -7,7 +7,6 @@ uploaded.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Iterator
@@ -19,16 +18,13 @@ from hypothesis import strategies as st
 
 from ossemu.emulator.receiver import CallbackReceiver
 from tests.reliability.helpers import BUCKET, EXAMPLES, key_text
+from tests.support import b64json
 
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[CallbackReceiver]:
     with CallbackReceiver() as receiver:
         yield receiver
-
-
-def _b64(value: object) -> str:
-    return base64.b64encode(json.dumps(value).encode()).decode()
 
 
 _var_values = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
@@ -43,10 +39,10 @@ def test_template_values_arrive_exactly_as_uploaded(emulator, receiver, key, val
     else:
         body, body_type = '{"k":${object},"v":${x:v},"s":${size}}', "application/json"
     headers = {
-        "x-oss-callback": _b64(
+        "x-oss-callback": b64json(
             {"callbackUrl": receiver.url, "callbackBody": body, "callbackBodyType": body_type}
         ),
-        "x-oss-callback-var": _b64({"x:v": value}),
+        "x-oss-callback-var": b64json({"x:v": value}),
     }
     response = emulator.request("PUT", BUCKET, f"cb/{key}", headers=headers, body=b"12345")
     if response.status == 400:
@@ -117,8 +113,8 @@ def test_any_callback_header_is_refused_before_storing_or_delivered(
     if isinstance(config.get("callbackUrl"), str):
         config["callbackUrl"] = config["callbackUrl"].replace("RECEIVER", receiver.url)
     headers = {
-        "x-oss-callback": raw if use_raw else _b64(config),
-        "x-oss-callback-var": _b64(variables),
+        "x-oss-callback": raw if use_raw else b64json(config),
+        "x-oss-callback-var": b64json(variables),
     }
     key = f"cbp/{hashlib.md5(repr((config, variables, raw, use_raw)).encode()).hexdigest()}"
     response = emulator.request("PUT", BUCKET, key, headers=headers, body=b"x")

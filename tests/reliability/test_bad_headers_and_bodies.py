@@ -11,17 +11,8 @@ import socket
 
 import pytest
 
-from tests.reliability.helpers import (
-    BUCKET,
-    OBJECT,
-    RawResponse,
-    assert_error,
-    parse_response,
-    raw_exchange,
-    signed_headers,
-    target,
-    wire,
-)
+from tests.reliability.helpers import BUCKET, OBJECT, assert_error, signed_headers
+from tests.support import RawResponse, parse_response, raw_exchange, target, wire
 
 # -- headers -------------------------------------------------------------------------------------
 
@@ -132,6 +123,22 @@ def test_part_body_shorter_than_its_content_length_is_incomplete(server):
     assert_error(_answer(sock), 400, "IncompleteBody")
     listing = server.request("GET", BUCKET, "short-part", params=[("uploadId", upload_id)])
     assert b"<Part>" not in listing.body
+
+
+@pytest.mark.parametrize("operation", ["PutObject", "UploadPart"])
+def test_a_declared_length_over_5_gib_is_entity_too_large_before_any_body(server, operation):
+    params: tuple[tuple[str, str], ...] = ()
+    if operation == "UploadPart":
+        params = (("partNumber", "1"), ("uploadId", server.upload_id("too-large")))
+    head = {"Content-Length": str(5 * 1024**3 + 1)}
+    sock = _send_head(server.port, "PUT", "too-large", head, params)
+    answer = _answer(sock)  # only the head was sent: the answer cannot have waited for a body
+    assert_error(answer, 400, "EntityTooLarge")
+    assert answer.headers["x-oss-ec"] == "0016-00000502"
+    assert (
+        b"<Message>Your proposed upload exceeds the maximum allowed size.</Message>" in answer.body
+    )
+    assert server.request("GET", BUCKET, "too-large").status == 404
 
 
 def test_a_huge_declared_length_with_a_short_body_stores_nothing(server):

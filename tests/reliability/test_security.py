@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hmac
-import json
 import os
 import shutil
 import socketserver
@@ -36,15 +35,8 @@ from ossemu.emulator.protocol.errors import OssError
 from ossemu.emulator.receiver import CallbackReceiver
 from ossemu.emulator.routes import ROUTES
 from ossemu.emulator.server import EmulatorServer
-from tests.reliability.helpers import (
-    ENV,
-    KEY_ID,
-    REGION,
-    SECRET,
-    ServeProcess,
-    raw_request,
-    target,
-)
+from tests.reliability.helpers import ENV, KEY_ID, REGION, SECRET, ServeProcess, raw_request
+from tests.support import b64json, target
 
 BUCKET = "guarded"
 WRONG = Signer(Credentials(KEY_ID, "not-the-secret"), "v4", REGION)
@@ -268,10 +260,6 @@ _value = st.one_of(_plausible, _plausible, _hostile)
 _host = st.none() | st.sampled_from(["example.com", "a-b.example:8080", "10.0.0.1"]) | _hostile
 
 
-def _b64(value: object) -> str:
-    return base64.b64encode(json.dumps(value).encode()).decode()
-
-
 @settings(max_examples=60, deadline=None)
 @given(
     path=_value,
@@ -290,8 +278,8 @@ def test_no_uploader_value_can_add_a_header_to_the_callback(
     if host is not None:
         config["callbackHost"] = host
     headers = {
-        "x-oss-callback": _b64(config),
-        "x-oss-callback-var": _b64({"x:v": var}),
+        "x-oss-callback": b64json(config),
+        "x-oss-callback-var": b64json({"x:v": var}),
         "Content-Type": content_type,
     }
     before = len(capture.requests)
@@ -365,7 +353,7 @@ def _exercise(server: ServeProcess, seen: list[bytes], ok_url: str, failing_url:
         callback = {"callbackUrl": url, "callbackBody": "k=${object}"}
         keep(
             raw_request(
-                port, "PUT", BUCKET, "cb", headers={"x-oss-callback": _b64(callback)}, body=b"c"
+                port, "PUT", BUCKET, "cb", headers={"x-oss-callback": b64json(callback)}, body=b"c"
             )
         )
     wrong_headers: dict[str, str] = {}

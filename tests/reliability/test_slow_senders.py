@@ -26,15 +26,12 @@ from tests.reliability.helpers import (
     KEY_ID,
     SECRET,
     SIGNER,
-    RawResponse,
     ServeProcess,
-    parse_response,
     raw_request,
     signed_headers,
-    target,
     temp_files,
-    wire,
 )
+from tests.support import RawResponse, parse_response, target, wire
 
 BUCKET = "slow-senders"
 BODY_TIMEOUT = 0.5

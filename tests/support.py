@@ -1,0 +1,103 @@
+"""What several test modules need: base64 and MD5 shapes, and raw HTTP spoken byte for byte.
+
+Imported as ``from tests.support import ...`` (the suite runs with ``--import-mode=importlib``
+from the repository root). Signing stays with each suite's own keys: see
+``tests/reliability/helpers.py`` for signed raw requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+
+def b64(data: str | bytes) -> str:
+    """Base64 of text (UTF-8) or bytes, as a header value."""
+    return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
+
+
+def b64json(value: object) -> str:
+    """Base64 of a JSON document (``x-oss-callback``); bytes are taken as they are."""
+    return b64(value if isinstance(value, bytes) else json.dumps(value).encode())
+
+
+def md5_b64(data: bytes) -> str:
+    """The ``Content-MD5`` of ``data``."""
+    return b64(hashlib.md5(data).digest())
+
+
+def target(bucket: str | None, key: str | None, params: Iterable[tuple[str, str]] = ()) -> str:
+    """The path-style request target, percent-encoded the way the SDKs do."""
+    path = "/" + quote(bucket or "", safe="") + ("/" + quote(key, safe="/") if key else "")
+    query = "&".join(quote(k, safe="") + (f"={quote(v, safe='')}" if v else "") for k, v in params)
+    return path + (f"?{query}" if query else "")
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def code(self) -> str:
+        """The OSS error ``<Code>`` (from ``x-oss-err`` for a HEAD), or "" when there is none."""
+        document = self.body or base64.b64decode(self.headers.get("x-oss-err", ""))
+        m = re.search(rb"<Code>([^<]*)</Code>", document)
+        return m.group(1).decode() if m else ""
+
+
+def raw_exchange(
+    port: int, request: bytes, *, timeout: float = 10, shut_write: bool = False
+) -> RawResponse:
+    """Send bytes as they are, read the answer until the server closes; parse status/headers."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(request)
+        if shut_write:
+            s.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    return parse_response(b"".join(chunks))
+
+
+def parse_response(data: bytes) -> RawResponse:
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    if not lines[0].startswith("HTTP/"):
+        raise AssertionError(f"not an HTTP response: {data[:200]!r}")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return RawResponse(int(lines[0].split(" ", 2)[1]), headers, body)
+
+
+def wire(head: str) -> bytes:
+    """Header text as bytes: latin-1 as HTTP servers read it, else UTF-8 as naive clients send."""
+    try:
+        return head.encode("latin-1")
+    except UnicodeEncodeError:
+        return head.encode("utf-8", "surrogateescape")
+
+
+def send_head(port: int, head: str) -> socket.socket:
+    """Send a request head (no body) and keep the connection open for :func:`read_answer`."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(wire(head))
+    return sock
+
+
+def read_answer(sock: socket.socket) -> RawResponse:
+    """Read until the server closes, then parse what it said."""
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    sock.close()
+    return parse_response(b"".join(chunks))
