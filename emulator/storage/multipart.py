@@ -33,7 +33,7 @@ class Multipart:
         self.index = catalog.index
         self.blobs = catalog.blobs
 
-    def initiate(
+    def initiate_multipart_upload(
         self, bucket: str, key: str, *, content_type: str, headers: dict[str, str]
     ) -> Upload:
         check_object_key(key)
@@ -52,7 +52,7 @@ class Multipart:
             )
         return upload
 
-    def get(self, bucket: str, key: str, upload_id: str) -> Upload:
+    def get_upload(self, bucket: str, key: str, upload_id: str) -> Upload:
         row = (
             self.index.read()
             .execute(
@@ -80,7 +80,7 @@ class Multipart:
         """Store one part; the same number again replaces it."""
         check_part_number(part_number)
         check_declared_size(expected_size, MAX_PART_SIZE)
-        self.get(bucket, key, upload_id)
+        self.get_upload(bucket, key, upload_id)
         written = self.blobs.write(chunks, limit=MAX_PART_SIZE)
         try:
             check_received(written, expected_size, expected_md5)
@@ -118,7 +118,7 @@ class Multipart:
     def list_parts(
         self, bucket: str, key: str, upload_id: str, *, marker: int = 0, max_parts: int = 1000
     ) -> PartPage:
-        self.get(bucket, key, upload_id)
+        self.get_upload(bucket, key, upload_id)
         rows = (
             self.index.read()
             .execute(
@@ -132,7 +132,7 @@ class Multipart:
         truncated = len(rows) > max_parts
         return PartPage(parts, truncated, parts[-1].part_number if parts else 0)
 
-    def list_uploads(
+    def list_multipart_uploads(
         self,
         bucket: str,
         *,
@@ -178,14 +178,14 @@ class Multipart:
             last_id if truncated else "",
         )
 
-    def abort(self, bucket: str, key: str, upload_id: str) -> None:
-        self.get(bucket, key, upload_id)
+    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        self.get_upload(bucket, key, upload_id)
         with self.index.write() as db:
             blobs = self._drop_upload(db, upload_id)
         for name in blobs:
             self.blobs.delete(name)
 
-    def complete(
+    def complete_multipart_upload(
         self,
         bucket: str,
         key: str,
@@ -195,14 +195,14 @@ class Multipart:
         forbid_overwrite: bool = False,
     ) -> ObjectMeta:
         """Join the chosen parts (``None``: all of them, for ``x-oss-complete-all``)."""
-        upload = self.get(bucket, key, upload_id)
+        upload = self.get_upload(bucket, key, upload_id)
         stored = {p.part_number: p for p in self._parts(upload_id)}
         try:
             parts = self._pick_parts(stored, chosen)
         except BadRequest:
             # A concurrent Complete or Abort may have dropped the upload (and so every part)
             # since get(): that caller must hear NoSuchUpload, as on OSS, not InvalidPart.
-            self.get(bucket, key, upload_id)
+            self.get_upload(bucket, key, upload_id)
             raise
         try:
             temp = self.blobs.concatenate([p.blob for p in parts])
@@ -253,6 +253,12 @@ class Multipart:
         for name in dropped:
             self.blobs.delete(name)
         return result
+
+    # The short names the upload tests have always used.
+    initiate = initiate_multipart_upload
+    complete = complete_multipart_upload
+    abort = abort_multipart_upload
+    list_uploads = list_multipart_uploads
 
     def _pick_parts(
         self, stored: dict[int, PartMeta], chosen: list[tuple[int, str]] | None

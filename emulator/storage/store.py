@@ -41,91 +41,19 @@ from .catalog import (
     require_bucket,
 )
 from .listing import list_objects
-from .models import BucketInfo, ListPage, ObjectMeta, PartMeta, PartPage, Upload, UploadPage
+from .models import BucketInfo, ListPage, ObjectMeta
 from .multipart import Multipart
 from .names import check_bucket_name, check_object_key
 
 MAX_PUT_SIZE = 5 * 1024**3
 
 
-class _MultipartFacade:
-    """The multipart operations under their OSS names, mixed into :class:`Storage`."""
-
-    multipart: Multipart
-
-    def initiate_multipart_upload(
-        self, bucket: str, key: str, *, content_type: str, headers: dict[str, str]
-    ) -> Upload:
-        return self.multipart.initiate(bucket, key, content_type=content_type, headers=headers)
-
-    def upload_part(
-        self,
-        bucket: str,
-        key: str,
-        upload_id: str,
-        part_number: int,
-        chunks: Iterator[bytes],
-        *,
-        expected_md5: str | None = None,
-        expected_size: int | None = None,
-    ) -> PartMeta:
-        return self.multipart.upload_part(
-            bucket,
-            key,
-            upload_id,
-            part_number,
-            chunks,
-            expected_md5=expected_md5,
-            expected_size=expected_size,
-        )
-
-    def complete_multipart_upload(
-        self,
-        bucket: str,
-        key: str,
-        upload_id: str,
-        chosen: list[tuple[int, str]] | None,
-        *,
-        forbid_overwrite: bool = False,
-    ) -> ObjectMeta:
-        return self.multipart.complete(
-            bucket, key, upload_id, chosen, forbid_overwrite=forbid_overwrite
-        )
-
-    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
-        self.multipart.abort(bucket, key, upload_id)
-
-    def list_parts(
-        self, bucket: str, key: str, upload_id: str, *, marker: int = 0, max_parts: int = 1000
-    ) -> PartPage:
-        return self.multipart.list_parts(bucket, key, upload_id, marker=marker, max_parts=max_parts)
-
-    def list_multipart_uploads(
-        self,
-        bucket: str,
-        *,
-        prefix: str = "",
-        delimiter: str = "",
-        key_marker: str = "",
-        upload_id_marker: str = "",
-        max_uploads: int = 1000,
-    ) -> UploadPage:
-        return self.multipart.list_uploads(
-            bucket,
-            prefix=prefix,
-            delimiter=delimiter,
-            key_marker=key_marker,
-            upload_id_marker=upload_id_marker,
-            max_uploads=max_uploads,
-        )
-
-
-class Storage(_MultipartFacade):
+class Storage(Multipart):
     """Buckets, objects and multipart uploads under one data dir (shareable by processes).
 
-    The one façade: its methods carry OSS's operation names, and ``ObjectStore`` in
-    ``storage/__init__.py`` lists the ones routes may call. ``multipart`` is the part that
-    keeps uploads, reachable for its own tests.
+    The one façade: its methods carry OSS's operation names (the multipart ones come from
+    :class:`Multipart`, over the same :class:`Catalog`), and ``ObjectStore`` in
+    ``storage/__init__.py`` lists the ones routes may call.
     """
 
     def __init__(
@@ -135,7 +63,8 @@ class Storage(_MultipartFacade):
         self.root, self.region, self.clock = root, region, clock
         self.blobs, self.index = self.catalog.blobs, self.catalog.index
         self.collect_garbage()
-        self.multipart = Multipart(self.catalog)
+        Multipart.__init__(self, self.catalog)
+        self.multipart: Multipart = self  # where the upload operations' own tests reach them
 
     def close(self) -> None:
         self.catalog.close()

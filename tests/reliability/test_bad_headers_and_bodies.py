@@ -12,7 +12,12 @@ import socket
 import pytest
 
 from tests.reliability.helpers import BUCKET, OBJECT, assert_error, signed_headers
-from tests.support import RawResponse, parse_response, raw_exchange, target, wire
+from tests.support import (
+    raw_exchange,
+    read_answer,
+    send_head,
+    target,
+)
 
 # -- headers -------------------------------------------------------------------------------------
 
@@ -91,17 +96,7 @@ def _send_head(
     signed = signed_headers(method, BUCKET, key, params, headers)
     head = f"{method} {target(BUCKET, key, params)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in signed.items()) + "\r\n"
-    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-    sock.sendall(wire(head))
-    return sock
-
-
-def _answer(sock: socket.socket) -> RawResponse:
-    chunks = []
-    while chunk := sock.recv(65536):
-        chunks.append(chunk)
-    sock.close()
-    return parse_response(b"".join(chunks))
+    return send_head(port, head)
 
 
 @pytest.mark.parametrize("length", ["abc", "-1", "0x10", "1, 1", "\u00b2", "1e3"], ids=repr)
@@ -109,7 +104,7 @@ def test_content_length_that_is_not_a_number_is_refused(server, length):
     sock = _send_head(server.port, "PUT", "cl", {"Content-Length": length})
     sock.sendall(b"x")
     sock.shutdown(socket.SHUT_WR)
-    response = _answer(sock)
+    response = read_answer(sock)
     assert response.status == 400
     assert server.request("GET", BUCKET, "cl").status == 404
 
@@ -120,7 +115,7 @@ def test_part_body_shorter_than_its_content_length_is_incomplete(server):
     sock = _send_head(server.port, "PUT", "short-part", {"Content-Length": "5000"}, params)
     sock.sendall(b"only part of it")
     sock.shutdown(socket.SHUT_WR)
-    assert_error(_answer(sock), 400, "IncompleteBody")
+    assert_error(read_answer(sock), 400, "IncompleteBody")
     listing = server.request("GET", BUCKET, "short-part", params=[("uploadId", upload_id)])
     assert b"<Part>" not in listing.body
 
@@ -132,7 +127,7 @@ def test_a_declared_length_over_5_gib_is_entity_too_large_before_any_body(server
         params = (("partNumber", "1"), ("uploadId", server.upload_id("too-large")))
     head = {"Content-Length": str(5 * 1024**3 + 1)}
     sock = _send_head(server.port, "PUT", "too-large", head, params)
-    answer = _answer(sock)  # only the head was sent: the answer cannot have waited for a body
+    answer = read_answer(sock)  # only the head was sent: the answer cannot have waited for a body
     assert_error(answer, 400, "EntityTooLarge")
     assert answer.headers["x-oss-ec"] == "0016-00000502"
     assert (
@@ -145,7 +140,7 @@ def test_a_huge_declared_length_with_a_short_body_stores_nothing(server):
     sock = _send_head(server.port, "PUT", "huge", {"Content-Length": "9" * 25})
     sock.sendall(b"abc")
     sock.shutdown(socket.SHUT_WR)
-    assert _answer(sock).status == 400
+    assert read_answer(sock).status == 400
     assert server.request("GET", BUCKET, "huge").status == 404
 
 
@@ -164,7 +159,7 @@ def test_malformed_chunked_bodies_store_nothing(server, chunked):
     sock = _send_head(server.port, "PUT", "chunky", {"Transfer-Encoding": "chunked"})
     sock.sendall(chunked)
     sock.shutdown(socket.SHUT_WR)
-    response = _answer(sock)
+    response = read_answer(sock)
     assert response.status == 400, response.body[:300]
     assert response.code in ("IncompleteBody", ""), response.body[:300]  # "": HTTP-layer refusal
     assert server.request("GET", BUCKET, "chunky").status == 404
@@ -182,5 +177,5 @@ def test_slow_senders_do_not_stop_other_clients(server):
         assert server.request("GET", BUCKET, "obj").body == OBJECT
     for sock in stalled:
         sock.sendall(b"56789")
-    assert [_answer(s).status for s in stalled] == [200] * 2
+    assert [read_answer(s).status for s in stalled] == [200] * 2
     assert server.request("GET", BUCKET, "slow-1").body == b"0123456789"
