@@ -64,13 +64,13 @@ def _log_request(environ: dict[str, Any], status: str, request_id: str, started:
     code = int(status[:3])
     operation = environ.get(OPERATION, "-")
     log.info(
-        "%s %s %s %s %s %.1fms",
+        "%s %s %s %s %.1fms %s",
         method,
         path,
-        operation,
         code,
         request_id,
         elapsed,
+        operation,
         extra={
             "method": method,
             "path": path,

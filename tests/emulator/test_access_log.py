@@ -26,7 +26,7 @@ def test_access_log_names_the_operation_and_part_number(oss_bucket, access_lines
     assert "InitiateMultipartUpload" in operations
     assert "UploadPart partNumber=3" in operations
     line = next(r for r in access_lines() if r.operation == "UploadPart partNumber=3")
-    assert line.getMessage().split()[2:4] == ["UploadPart", "partNumber=3"]
+    assert line.getMessage().endswith("ms UploadPart partNumber=3")
 
 
 def test_access_log_of_a_presigned_url_carries_no_signature_or_token(oss_bucket, access_lines):
