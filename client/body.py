@@ -53,6 +53,40 @@ class ProgressReporter:
         self._callback(self._done, self.total)
 
 
+class FileWindow(io.RawIOBase):
+    """Bytes ``[offset, offset + length)`` of a shared descriptor, read with ``os.pread``.
+
+    Each worker reads its own part without moving a shared file position; seekable, so the
+    transport can rewind it for a retry.
+    """
+
+    def __init__(self, fd: int, offset: int, length: int) -> None:
+        self._fd, self._offset, self._length, self._pos = fd, offset, length, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._length}[whence]
+        self._pos = min(max(0, base + pos), self._length)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        size = min(len(buffer), self._length - self._pos)
+        if size <= 0:
+            return 0
+        data = os.pread(self._fd, size, self._offset + self._pos)
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
 class RequestBody:
     """A one-pass reader over the caller's data with CRC, progress and rewind."""
 

@@ -415,7 +415,7 @@ def test_the_checkpoint_is_not_rewritten_per_part_yet_ends_with_every_landed_par
 ):
     """With an hour between rewrites, the file lists no part while parts land one by one; when
     part 6 fails, the final rewrite still records the five that landed."""
-    monkeypatch.setattr("ossemu.client.resumable.SAVE_INTERVAL", 3600.0)
+    monkeypatch.setattr("ossemu.client.part_upload.SAVE_INTERVAL", 3600.0)
     path, data = make_file(tmp_path, 5 * PART + 10)
     fail_part(oss_emulator, "k", 6)
     seen: list[int] = []

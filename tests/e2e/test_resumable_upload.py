@@ -161,3 +161,59 @@ def test_second_uploader_of_the_same_checkpoint_is_refused(
     assert oss_bucket.get_object(args["key"]) == data
     assert not store.exists()
     assert callback_receiver.log == []
+
+
+BIG_CHILD = """
+import json, sys
+import ossemu.client.part_upload
+from ossemu.client import Client
+ossemu.client.part_upload.SAVE_INTERVAL = 3600.0  # the checkpoint keeps only the upload id
+a = json.loads(sys.argv[1])
+with Client(a["url"], a["ak"], a["sk"]) as client:
+    client.get_bucket(a["bucket"]).resumable_upload(
+        a["key"], a["path"], part_size=a["part_size"], threads=4,
+        checkpoint_dir=a["checkpoint_dir"],
+    )
+"""
+
+
+def test_upload_killed_at_35_percent_resends_only_the_parts_the_server_lacks(
+    upload, oss_emulator, oss_bucket, tmp_path
+):
+    args, _, store = upload
+    mib, parts = 1024 * 1024, 48
+    data = random.Random(9).randbytes(parts * mib - 12345)
+    with open(args["path"], "wb") as out:
+        out.write(data)
+    args["part_size"] = mib
+    # Four workers: one stalls on part 10, the others on 18-20, so 1-17 but 10 have landed.
+    stalls = [
+        oss_emulator.add_fault(
+            action="delay", operation="UploadPart", key=args["key"], part_number=n, delay=STALL
+        )
+        for n in (10, 18, 19, 20)
+    ]
+    child = subprocess.Popen([sys.executable, "-c", BIG_CHILD, json.dumps(args)], text=True)
+    try:
+        wait_until(lambda: all(s.hits == 1 for s in stalls), child, "four parts stalled")
+    finally:
+        kill(child)
+    checkpoint = Checkpoint.load(store)
+    assert checkpoint.parts == {}
+    held = {p.number for p in oss_bucket.list_parts(args["key"], checkpoint.upload_id)}
+    assert held == set(range(1, 18)) - {10}
+
+    counters = {
+        n: oss_emulator.add_fault(
+            action="delay", operation="UploadPart", key=args["key"], part_number=n, times=10**6
+        )
+        for n in range(1, parts + 1)
+    }
+    result = oss_bucket.resumable_upload(
+        args["key"], args["path"], part_size=mib, checkpoint_dir=args["checkpoint_dir"]
+    )
+
+    assert all(c.hits <= 1 for c in counters.values())
+    assert {n for n, c in counters.items() if c.hits} == set(range(1, parts + 1)) - held
+    assert result.etag.endswith(f"-{parts}") and oss_bucket.get_object(args["key"]) == data
+    assert not store.exists()
