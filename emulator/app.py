@@ -17,7 +17,7 @@ from .callbacks.signing import load_or_create_private_key, public_key_pem
 from .config import EmulatorConfig
 from .faults import FaultInjector
 from .protocol.errors import OssError
-from .routes import register_routes
+from .routes import ROUTES, register_routes
 from .storage import Storage
 
 log = logging.getLogger("ossemu")
@@ -72,7 +72,7 @@ def create_app(config: EmulatorConfig) -> Flask:
         key, journal, timeout=config.callback_timeout, strict_urls=config.strict_callback_urls
     )
     # On the data dir, so every process serving it shares the rules.
-    faults = FaultInjector(data_dir / "faults.sqlite3")
+    faults = FaultInjector(data_dir / "faults.sqlite3", {name for name, _ in ROUTES.values()})
     services = Services(config, storage, engine, journal, public_key_pem(key), faults)
 
     # No static folder: Flask's default /static/<path> route would shadow a bucket named

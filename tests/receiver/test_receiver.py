@@ -27,7 +27,7 @@ from ossemu.emulator.callbacks import (
     parse_callback,
     public_key_pem,
 )
-from ossemu.emulator.receiver import CallbackReceiver, main
+from ossemu.emulator.receiver import CallbackReceiver
 
 CTX = CallbackContext(
     bucket="photos",
@@ -362,7 +362,7 @@ def test_url_needs_a_started_receiver():
 
 def _run_cli(*args: str) -> subprocess.Popen[str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "ossemu.emulator.receiver", "--port", "0", *args],
+        [sys.executable, "-m", "ossemu.emulator", "receiver", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -376,10 +376,10 @@ def test_cli_prints_one_line_per_callback_and_stops_on_ctrl_c(engine, key_server
         first = process.stdout.readline()
         match = re.fullmatch(r"ossemu receiver listening on (http://127\.0\.0\.1:\d+)\n", first)
         assert match, first
-        outcome = deliver(engine, f"{match.group(1)}/cb", key_server.url)
+        outcome = deliver(engine, f"{match.group(1)}/cb?user=put_object", key_server.url)
         assert json.loads(outcome.body)["object"] == "dir/cat 1.txt"
         assert process.stdout.readline() == (
-            "POST /cb verified bucket=photos&object=dir%2Fcat%201.txt&size=5\n"
+            "POST /cb?user=put_object verified bucket=photos&object=dir%2Fcat%201.txt&size=5\n"
         )
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=10)
@@ -400,20 +400,31 @@ def test_cli_status_option_sets_the_answer(engine, key_server):
     assert process.returncode == 0
 
 
-def test_cli_port_in_use_is_one_clear_line_and_exit_2(capsys):
+def test_cli_port_in_use_is_one_clear_line_and_exit_2():
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        assert main(["--port", str(port)]) == 2
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert re.fullmatch(rf"ossemu receiver: error: cannot listen on 127\.0\.0\.1:{port}: .+\n", err)
+        process = subprocess.run(
+            [sys.executable, "-m", "ossemu.emulator", "receiver", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert (process.returncode, process.stdout) == (2, "")
+    assert re.fullmatch(
+        rf"ossemu receiver: error: cannot listen on 127\.0\.0\.1:{port}: .+\n", process.stderr
+    )
 
 
 @pytest.mark.parametrize(
     "argv", [["--status", "abc"], ["--status", "42"], ["--bogus"], ["--port", "x"]]
 )
-def test_cli_bad_arguments_are_one_line_and_exit_2(capsys, argv):
-    assert main(argv) == 2
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert err.startswith("ossemu receiver: error: ") and err.count("\n") == 1
+def test_cli_bad_arguments_are_one_line_and_exit_2(argv):
+    process = subprocess.run(
+        [sys.executable, "-m", "ossemu.emulator", "receiver", *argv],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (process.returncode, process.stdout) == (2, "")
+    assert process.stderr.startswith("ossemu receiver: error: ")
+    assert process.stderr.count("\n") == 1
