@@ -134,7 +134,7 @@ def callback_receiver(oss_callback_server: CallbackReceiver) -> Iterator[Receive
     scope.check()
 
 
-_STARTED_WITH = pytest.StashKey[dict[str, object]]()
+_STARTED_WITH = pytest.StashKey[tuple[str, dict[str, object]]]()
 
 
 def _definitions(request: pytest.FixtureRequest) -> dict[str, object]:
@@ -151,14 +151,19 @@ def _refuse_late_overrides(request: pytest.FixtureRequest) -> None:
     """The first test to use the emulator started it: a later test that sees another definition
     of a config fixture would silently run against the first one's configuration."""
     current = _definitions(request)
-    started = request.config.stash.setdefault(_STARTED_WITH, current)
+    first, started = request.config.stash.setdefault(
+        _STARTED_WITH, (request.node.nodeid, current)
+    )
     for name, definition in current.items():
         if definition is not started[name]:
-            where = getattr(definition, "baseid", "") or "a plugin"
             raise pytest.UsageError(
-                f"{name} is overridden for {request.node.nodeid} (in {where!r}), but the "
-                "session emulator already started with another definition: session fixtures "
-                "are built once per session, so the override would be silently ignored. "
-                f"Define {name} in the rootdir's conftest.py (it then applies to every test), "
-                "or start your own EmulatorServer fixture for these tests."
+                f"{name} for {request.node.nodeid} comes from {_where(definition)}, but the "
+                f"session emulator was started by {first} with the one from "
+                f"{_where(started[name])}: session fixtures are built once per session (per "
+                "xdist worker), so this override would be silently ignored. Define it once, in "
+                "the rootdir's conftest.py, or start your own EmulatorServer for these tests."
             )
+
+
+def _where(definition: object) -> str:
+    return getattr(definition, "baseid", "") or "a plugin"

@@ -428,3 +428,40 @@ def test_cli_bad_arguments_are_one_line_and_exit_2(argv):
     assert (process.returncode, process.stdout) == (2, "")
     assert process.stderr.startswith("ossemu receiver: error: ")
     assert process.stderr.count("\n") == 1
+
+
+def test_fail_prefix_paths_answer_500_and_others_200():
+    with CallbackReceiver(verify=False, fail_prefix="/fail/") as receiver:
+        failed = post(receiver.url, "/fail/cb?user=x", {}, b"a=1")
+        ok = post(receiver.url, "/cb", {}, b"a=1")
+    assert (failed[0], ok[0]) == (500, 200)
+    assert json.loads(failed[2])["Status"] == "Error"
+    assert [c.target for c in receiver.log] == ["/fail/cb?user=x", "/cb"]
+
+
+def test_scopes_share_a_server_but_not_their_logs_or_replies():
+    with CallbackReceiver(verify=False) as receiver:
+        one, two = receiver.scope(), receiver.scope()
+        two.respond_with(202, body={"who": "two"})
+        assert post(one.url, urlsplit(one.url).path + "/cb?a=1", {}, b"")[0] == 200
+        status, _, body = post(two.url, urlsplit(two.url).path, {}, b"")
+        assert (status, json.loads(body)) == (202, {"who": "two"})
+        [got] = one.wait_for(1)
+        assert (got.path, got.target, got.query) == ("/cb", "/cb?a=1", {"a": "1"})
+        assert got.wire_target == urlsplit(one.url).path + "/cb?a=1"
+        assert [c.path for c in two.log] == ["/"] and receiver.log == []
+        one.close()
+        status, _, body = post(one.url, urlsplit(one.url).path + "/cb", {}, b"")
+        assert status == 404 and len(one.log) == 1 and receiver.log == []
+
+
+def test_starting_a_receiver_does_not_load_the_sdk():
+    code = (
+        "import sys\n"
+        "from ossemu.emulator.receiver import CallbackReceiver\n"
+        "with CallbackReceiver(verify=False) as r:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('ossemu.client', 'requests'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert (out.returncode, out.stdout, out.stderr) == (0, "[]\n", "")
