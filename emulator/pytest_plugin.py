@@ -151,9 +151,7 @@ def _refuse_late_overrides(request: pytest.FixtureRequest) -> None:
     """The first test to use the emulator started it: a later test that sees another definition
     of a config fixture would silently run against the first one's configuration."""
     current = _definitions(request)
-    first, started = request.config.stash.setdefault(
-        _STARTED_WITH, (request.node.nodeid, current)
-    )
+    first, started = request.config.stash.setdefault(_STARTED_WITH, (request.node.nodeid, current))
     for name, definition in current.items():
         if definition is not started[name]:
             raise pytest.UsageError(

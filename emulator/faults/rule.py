@@ -51,12 +51,12 @@ def validated(fields: dict[str, Any], operations: Collection[str] | None = None)
     fault = Fault(**fields)
     if fault.action not in ACTIONS:
         raise ValueError(f"action must be one of {', '.join(ACTIONS)}")
-    if operations is not None and fault.operation is not None:
-        if fault.operation not in operations:
-            raise ValueError(
-                f"unknown operation {fault.operation!r}: must be one of "
-                + ", ".join(sorted(operations))
-            )
+    known_operation = operations is None or fault.operation in (None, *operations)
+    if not known_operation:
+        raise ValueError(
+            f"unknown operation {fault.operation!r}: must be one of "
+            + ", ".join(sorted(operations or ()))
+        )
     if fault.times < 1:
         raise ValueError("times must be at least 1")
     if not 100 <= fault.status <= 599 or fault.delay < 0:

@@ -105,4 +105,3 @@ class Recorder:
             self._inbox.log.clear()
             self._inbox.errors.clear()
             self._inbox.reply = Reply()
-

@@ -117,9 +117,9 @@ def test_an_emulator_crash_fails_the_test_that_caused_it(pytester, run):
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("'{\"from\": \"str\"}'", b'{"from": "str"}'),
+        ('\'{"from": "str"}\'', b'{"from": "str"}'),
         ('{"from": "dict", "n": 1}', b'{"from": "dict", "n": 1}'),
-        ("b'{\"from\": \"bytes\"}'", b'{"from": "bytes"}'),
+        ('b\'{"from": "bytes"}\'', b'{"from": "bytes"}'),
     ],
     ids=["str", "dict", "bytes"],
 )
@@ -197,6 +197,8 @@ def test_overriding_a_config_fixture_after_the_emulator_started_is_an_error(pyte
     result = run()
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
-        ["*oss_credentials for z_sub/test_sub.py::test_sub comes from z_sub, but the session "
-         "emulator was started by test_a_root.py::test_root with the one from a plugin*"]
+        [
+            "*oss_credentials for z_sub/test_sub.py::test_sub comes from z_sub, but the session "
+            "emulator was started by test_a_root.py::test_root with the one from a plugin*"
+        ]
     )
