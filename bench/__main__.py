@@ -18,13 +18,13 @@ from pathlib import Path
 
 from ossemu.emulator.cli import default_workers
 
-from . import bigio, workloads
+from . import bigio, fixture_cost, workloads
 from .peers import Spec, start
 from .report import Results, machine_line, write
 from .targets import check_targets
 from .tools import BENCH_DIR, find_tools
 
-WORKLOADS = ("small", "big", "callback", "listing", "resumable", "startup", "serving")
+WORKLOADS = ("small", "big", "callback", "listing", "resumable", "startup", "serving", "fixtures")
 MAIN = Spec("ossemu", "gunicorn", default_workers(), 8)  # what `ossemu serve` runs here
 ONE_WORKER = Spec("ossemu", "gunicorn", 1, 8)  # `ossemu serve --workers 1`
 SERVING = (
@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     peers += [Spec("nginx")] if tools.nginx else []
 
     main_results, serving, uploads, startup = Results(), Results(), Results(), Results()
+    fixtures, fixtures_check = Results(), ""
     main_results.notes.extend(tools.notes)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-", dir=args.out) as tmp:
@@ -98,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                 peer.stop()
         if "startup" in selected:
             workloads.startup(settings, startup)
+        if "fixtures" in selected:
+            fixtures_check = fixture_cost.fixture_cost(settings.runs, 50, fixtures)
 
     command = (
         "make bench"
@@ -105,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         else "python -m bench " + shlex.join(argv or sys.argv[1:])
     )
     sections = _sections(main_results, serving, uploads, startup, settings, command, started)
+    if fixtures.figures:
+        body = fixtures.table("ossemu") + "\n\n" + fixtures_check
+        sections.insert(-1, ("Plugin fixtures: a callback test against an upload-only test", body))
     for title, body in sections:
         print(f"\n## {title}\n\n{body}" if title else body)
     full = not args.quick and not args.only and settings.runs >= 3

@@ -17,7 +17,7 @@ from .clock import WALL_CLOCK
 from .config import EmulatorConfig
 from .faults import FaultInjector
 from .protocol.errors import OssError
-from .routes import register_routes
+from .routes import ROUTES, register_routes
 from .routes.responses import render_error
 from .services import EXTENSION, Services
 from .storage import Storage
@@ -50,7 +50,9 @@ def create_app(config: EmulatorConfig) -> Flask:
         clock=clock,
     )
     # On the data dir, so every process serving it shares the rules.
-    faults = FaultInjector(data_dir / "faults.sqlite3")
+    faults = FaultInjector(
+        data_dir / "faults.sqlite3", {route.operation for route in ROUTES.values()}
+    )
     services = Services(config, storage, delivery, journal, public_key_pem(key), faults, clock)
 
     # No static folder: Flask's default /static/<path> route would shadow a bucket named

@@ -3,7 +3,9 @@
 Registered once through the ``pytest11`` entry point, so installing ossemu is all a project needs.
 Shape taken from pytest-httpserver: one server per session on port 0 (so ``pytest-xdist`` workers
 never collide), per-test state, small config fixtures to override, and errors raised inside the
-servers' threads re-raised in the test that caused them.
+servers' threads re-raised in the test that caused them. The callback receiver, too, is one per
+session: each test gets its own URL prefix on it (a :class:`ReceiverScope`), which costs nothing
+to open or close, where a server per test cost ~50 ms of teardown.
 """
 
 from __future__ import annotations
@@ -19,8 +21,12 @@ from .config import DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET, EmulatorConfig
 if TYPE_CHECKING:
     from ossemu.client import Bucket, Client
 
-    from .receiver import CallbackReceiver
+    from .receiver import CallbackReceiver, ReceiverScope
     from .server import EmulatorServer
+
+#: The fixtures the session emulator is built from; overriding one in a subdirectory is an error.
+CONFIG_FIXTURES = ("oss_credentials", "oss_emulator_auth", "oss_callback_timeout")
+_CONFIG_ALL = (*CONFIG_FIXTURES, "oss_emulator_config")
 
 
 @pytest.fixture(scope="session")
@@ -72,22 +78,25 @@ def oss_emulator_server(oss_emulator_config: EmulatorConfig) -> Iterator[Emulato
 
 
 @pytest.fixture
-def oss_emulator(oss_emulator_server: EmulatorServer) -> Iterator[EmulatorServer]:
+def oss_emulator(
+    request: pytest.FixtureRequest, oss_emulator_server: EmulatorServer
+) -> Iterator[EmulatorServer]:
     """The session's emulator: ``.url``, credentials, ``.callbacks()``, ``.add_fault()``…
 
     Faults are cleared after each test; a 500 the emulator raised during the test fails it.
     """
-    oss_emulator_server.services.take_errors()
+    _refuse_late_overrides(request)
+    oss_emulator_server.take_errors()
     yield oss_emulator_server
-    oss_emulator_server.services.faults.clear()
-    errors = oss_emulator_server.services.take_errors()
+    oss_emulator_server.clear_faults()
+    errors = oss_emulator_server.take_errors()
     if errors:
         raise errors[0]
 
 
 @pytest.fixture
 def oss_client(oss_emulator: EmulatorServer) -> Iterator[Client]:
-    """A :class:`client.Client` signed with the emulator's credentials."""
+    """A :class:`ossemu.client.Client` signed with the emulator's credentials."""
     from ossemu.client import Client
 
     with Client(oss_emulator.url, oss_emulator.access_key_id, oss_emulator.access_key_secret) as c:
@@ -100,16 +109,59 @@ def oss_bucket(oss_client: Client, oss_emulator: EmulatorServer) -> Iterator[Buc
     name = f"test-{uuid.uuid4().hex[:16]}"
     bucket = oss_client.create_bucket(name)
     yield bucket
-    oss_emulator.services.storage.drop_bucket(name)
+    oss_emulator.drop_bucket(name)
+
+
+@pytest.fixture(scope="session")
+def oss_callback_server() -> Iterator[CallbackReceiver]:
+    """The session's callback receiver on 127.0.0.1:0; tests use ``callback_receiver``."""
+    from .receiver import CallbackReceiver
+
+    with CallbackReceiver("127.0.0.1", 0) as receiver:
+        yield receiver
 
 
 @pytest.fixture
-def callback_receiver() -> Iterator[CallbackReceiver]:
-    """A started callback receiver on 127.0.0.1:0 recording what arrives."""
-    from .receiver import CallbackReceiver
+def callback_receiver(oss_callback_server: CallbackReceiver) -> Iterator[ReceiverScope]:
+    """This test's own callback receiver: ``.url``, ``.log``, ``.respond_with()``, ``.wait_for()``.
 
-    receiver = CallbackReceiver("127.0.0.1", 0)
-    receiver.start()
-    yield receiver
-    receiver.stop()
-    receiver.check()
+    A URL prefix on the session's receiver: only callbacks sent to this test's ``.url`` show in
+    its log, and one that arrives after the test gets 404. Errors in the receiver fail the test.
+    """
+    scope = oss_callback_server.scope()
+    yield scope
+    scope.close()
+    scope.check()
+
+
+_STARTED_WITH = pytest.StashKey[tuple[str, dict[str, object]]]()
+
+
+def _definitions(request: pytest.FixtureRequest) -> dict[str, object]:
+    """The definition of each config fixture in effect for ``request``'s test."""
+    manager = request._fixturemanager
+    found = {}
+    for name in _CONFIG_ALL:
+        definitions = manager.getfixturedefs(name, request.node)
+        found[name] = definitions[-1] if definitions else None
+    return found
+
+
+def _refuse_late_overrides(request: pytest.FixtureRequest) -> None:
+    """The first test to use the emulator started it: a later test that sees another definition
+    of a config fixture would silently run against the first one's configuration."""
+    current = _definitions(request)
+    first, started = request.config.stash.setdefault(_STARTED_WITH, (request.node.nodeid, current))
+    for name, definition in current.items():
+        if definition is not started[name]:
+            raise pytest.UsageError(
+                f"{name} for {request.node.nodeid} comes from {_where(definition)}, but the "
+                f"session emulator was started by {first} with the one from "
+                f"{_where(started[name])}: session fixtures are built once per session (per "
+                "xdist worker), so this override would be silently ignored. Define it once, in "
+                "the rootdir's conftest.py, or start your own EmulatorServer for these tests."
+            )
+
+
+def _where(definition: object) -> str:
+    return getattr(definition, "baseid", "") or "a plugin"

@@ -126,6 +126,18 @@ class EmulatorServer:
         """Make the next matching requests fail; see :class:`emulator.faults.Fault`."""
         return self.services.faults.add(**fields)
 
+    def clear_faults(self) -> None:
+        """Remove every fault rule (the plugin does this after each test)."""
+        self.services.faults.clear()
+
+    def drop_bucket(self, name: str) -> None:
+        """Delete a bucket with everything in it (objects, uploads), as a test's cleanup."""
+        self.services.storage.drop_bucket(name)
+
+    def take_errors(self) -> list[BaseException]:
+        """The unexpected exceptions (500s) since the last call, so a fixture can re-raise them."""
+        return self.services.take_errors()
+
     def reset(self) -> None:
         """Wipe buckets, objects, uploads, the journal and the faults."""
         self.services.reset()

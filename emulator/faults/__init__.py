@@ -10,6 +10,7 @@ of them fires for requests that reach any of them, and ``times`` counts down acr
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,16 @@ class FaultInjector:
     """Thread- and process-safe rules in the SQLite file ``path``; the first live matching rule
     fires and counts down. Call :meth:`close` when done."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, operations: Collection[str] | None = None) -> None:
+        """``operations``: the OSS operation names a rule may name (the app passes its route
+        table's); ``None`` accepts any name."""
         self.path = Path(path)
+        self.operations = None if operations is None else frozenset(operations)
         self._shared = SharedRules(self.path)
 
     def add(self, **fields: Any) -> Fault:
-        """Add a rule; raises ValueError for an unknown field or a bad value."""
-        return self._shared.add(validated(fields))
+        """Add a rule; raises ValueError for an unknown field or operation, or a bad value."""
+        return self._shared.add(validated(fields, self.operations))
 
     def take(
         self, operation: str, bucket: str | None, key: str | None, part_number: int | None = None

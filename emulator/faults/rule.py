@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -39,7 +40,9 @@ class Fault:
         return asdict(self)
 
 
-def validated(fields: dict[str, Any]) -> Fault:
+def validated(fields: dict[str, Any], operations: Collection[str] | None = None) -> Fault:
+    """A rule from ``fields``, or ValueError; ``operation`` must be one of ``operations``
+    (when given): a misspelt name would otherwise be accepted and never fire."""
     known = Fault.__dataclass_fields__.keys() - {"id", "hits"}
     unknown = set(fields) - known
     if unknown:
@@ -48,6 +51,12 @@ def validated(fields: dict[str, Any]) -> Fault:
     fault = Fault(**fields)
     if fault.action not in ACTIONS:
         raise ValueError(f"action must be one of {', '.join(ACTIONS)}")
+    known_operation = operations is None or fault.operation in (None, *operations)
+    if not known_operation:
+        raise ValueError(
+            f"unknown operation {fault.operation!r}: must be one of "
+            + ", ".join(sorted(operations or ()))
+        )
     if fault.times < 1:
         raise ValueError("times must be at least 1")
     if not 100 <= fault.status <= 599 or fault.delay < 0:

@@ -62,7 +62,7 @@ def test_journal_records_each_delivery_with_the_exact_request_and_answer(
         request = attempt["request"]
         assert (request["method"], request["target"], request["version"]) == (
             "POST",
-            sent.target,
+            sent.wire_target,
             "HTTP/1.0",
         )
         assert {name.lower(): value for name, value in request["headers"]} == sent.headers

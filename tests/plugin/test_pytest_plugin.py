@@ -112,3 +112,93 @@ def test_an_emulator_crash_fails_the_test_that_caused_it(pytester, run):
     result = run()
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*RuntimeError: storage exploded*"])
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('\'{"from": "str"}\'', b'{"from": "str"}'),
+        ('{"from": "dict", "n": 1}', b'{"from": "dict", "n": 1}'),
+        ('b\'{"from": "bytes"}\'', b'{"from": "bytes"}'),
+    ],
+    ids=["str", "dict", "bytes"],
+)
+def test_respond_with_body_takes_str_dict_or_bytes(pytester, run, body, expected):
+    pytester.makepyfile(f"""
+        from ossemu.client import Callback
+
+        def test_app_answer_reaches_the_uploader(oss_bucket, callback_receiver):
+            callback_receiver.respond_with(body={body})
+            result = oss_bucket.put_object(
+                "a.txt", b"x", callback=Callback(url=callback_receiver.url)
+            )
+            callback_receiver.wait_for(1)
+            assert result.callback_body == {expected!r}
+    """)
+    run().assert_outcomes(passed=1)
+
+
+def test_a_late_callback_never_shows_in_the_next_test(pytester, run):
+    pytester.makepyfile("""
+        import threading
+        import pytest
+        from ossemu.client import Callback, CallbackError
+
+        late = {}
+
+        def upload_late(bucket):
+            with pytest.raises(CallbackError):  # its answer is cut short when test A ends
+                bucket.put_object("late", b"x", callback=Callback(url=late["url"]))
+
+        def test_a_leaves_a_callback_in_flight(oss_bucket, callback_receiver):
+            late["url"] = callback_receiver.url
+            callback_receiver.respond_with(delay=0.3)
+            thread = threading.Thread(target=upload_late, args=(oss_bucket,))
+            thread.start()
+            callback_receiver.wait_for(1)
+            late["thread"] = thread
+
+        def test_b_sees_only_its_own(oss_bucket, callback_receiver, oss_emulator):
+            oss_bucket.put_object("mine", b"y", callback=Callback(url=callback_receiver.url))
+            with pytest.raises(CallbackError, match="404"):
+                oss_bucket.put_object("stray", b"z", callback=Callback(url=late["url"]))
+            late["thread"].join(5)
+            (got,) = callback_receiver.wait_for(1)
+            assert callback_receiver.log == [got] and got.form["object"] == "mine"
+            stray = oss_emulator.callbacks(key="stray")[0]
+            assert stray["outcome"] != "ok"
+    """)
+    run().assert_outcomes(passed=2)
+
+
+def test_a_receiver_error_fails_the_test_that_caused_it(pytester, run):
+    pytester.makepyfile("""
+        def test_bad_answer(callback_receiver):
+            callback_receiver._inbox.record_error(RuntimeError("receiver broke"))
+
+        def test_next_one_is_clean(callback_receiver):
+            callback_receiver.check()
+    """)
+    result = run()
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*RuntimeError: receiver broke*"])
+
+
+def test_overriding_a_config_fixture_after_the_emulator_started_is_an_error(pytester, run):
+    pytester.makepyfile(test_a_root="def test_root(oss_emulator):\n    pass\n")
+    sub = pytester.mkpydir("z_sub")  # collected after test_a_root.py, which starts the emulator
+    (sub / "conftest.py").write_text(
+        "import pytest\n\n"
+        "@pytest.fixture(scope='session')\n"
+        "def oss_credentials():\n"
+        "    return 'other-id', 'other-secret'\n"
+    )
+    (sub / "test_sub.py").write_text("def test_sub(oss_emulator):\n    pass\n")
+    result = run()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*oss_credentials for z_sub/test_sub.py::test_sub comes from z_sub, but the session "
+            "emulator was started by test_a_root.py::test_root with the one from a plugin*"
+        ]
+    )

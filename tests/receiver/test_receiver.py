@@ -27,7 +27,7 @@ from ossemu.emulator.callbacks import (
     parse_callback,
     public_key_pem,
 )
-from ossemu.emulator.receiver import CallbackReceiver, main
+from ossemu.emulator.receiver import CallbackReceiver
 
 CTX = CallbackContext(
     bucket="photos",
@@ -362,7 +362,7 @@ def test_url_needs_a_started_receiver():
 
 def _run_cli(*args: str) -> subprocess.Popen[str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "ossemu.emulator.receiver", "--port", "0", *args],
+        [sys.executable, "-m", "ossemu.emulator", "receiver", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -376,10 +376,10 @@ def test_cli_prints_one_line_per_callback_and_stops_on_ctrl_c(engine, key_server
         first = process.stdout.readline()
         match = re.fullmatch(r"ossemu receiver listening on (http://127\.0\.0\.1:\d+)\n", first)
         assert match, first
-        outcome = deliver(engine, f"{match.group(1)}/cb", key_server.url)
+        outcome = deliver(engine, f"{match.group(1)}/cb?user=put_object", key_server.url)
         assert json.loads(outcome.body)["object"] == "dir/cat 1.txt"
         assert process.stdout.readline() == (
-            "POST /cb verified bucket=photos&object=dir%2Fcat%201.txt&size=5\n"
+            "POST /cb?user=put_object verified bucket=photos&object=dir%2Fcat%201.txt&size=5\n"
         )
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=10)
@@ -400,20 +400,68 @@ def test_cli_status_option_sets_the_answer(engine, key_server):
     assert process.returncode == 0
 
 
-def test_cli_port_in_use_is_one_clear_line_and_exit_2(capsys):
+def test_cli_port_in_use_is_one_clear_line_and_exit_2():
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        assert main(["--port", str(port)]) == 2
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert re.fullmatch(rf"ossemu receiver: error: cannot listen on 127\.0\.0\.1:{port}: .+\n", err)
+        process = subprocess.run(
+            [sys.executable, "-m", "ossemu.emulator", "receiver", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert (process.returncode, process.stdout) == (2, "")
+    assert re.fullmatch(
+        rf"ossemu receiver: error: cannot listen on 127\.0\.0\.1:{port}: .+\n", process.stderr
+    )
 
 
 @pytest.mark.parametrize(
     "argv", [["--status", "abc"], ["--status", "42"], ["--bogus"], ["--port", "x"]]
 )
-def test_cli_bad_arguments_are_one_line_and_exit_2(capsys, argv):
-    assert main(argv) == 2
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert err.startswith("ossemu receiver: error: ") and err.count("\n") == 1
+def test_cli_bad_arguments_are_one_line_and_exit_2(argv):
+    process = subprocess.run(
+        [sys.executable, "-m", "ossemu.emulator", "receiver", *argv],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (process.returncode, process.stdout) == (2, "")
+    assert process.stderr.startswith("ossemu receiver: error: ")
+    assert process.stderr.count("\n") == 1
+
+
+def test_fail_prefix_paths_answer_500_and_others_200():
+    with CallbackReceiver(verify=False, fail_prefix="/fail/") as receiver:
+        failed = post(receiver.url, "/fail/cb?user=x", {}, b"a=1")
+        ok = post(receiver.url, "/cb", {}, b"a=1")
+    assert (failed[0], ok[0]) == (500, 200)
+    assert json.loads(failed[2])["Status"] == "Error"
+    assert [c.target for c in receiver.log] == ["/fail/cb?user=x", "/cb"]
+
+
+def test_scopes_share_a_server_but_not_their_logs_or_replies():
+    with CallbackReceiver(verify=False) as receiver:
+        one, two = receiver.scope(), receiver.scope()
+        two.respond_with(202, body={"who": "two"})
+        assert post(one.url, urlsplit(one.url).path + "/cb?a=1", {}, b"")[0] == 200
+        status, _, body = post(two.url, urlsplit(two.url).path, {}, b"")
+        assert (status, json.loads(body)) == (202, {"who": "two"})
+        [got] = one.wait_for(1)
+        assert (got.path, got.target, got.query) == ("/cb", "/cb?a=1", {"a": "1"})
+        assert got.wire_target == urlsplit(one.url).path + "/cb?a=1"
+        assert [c.path for c in two.log] == ["/"] and receiver.log == []
+        one.close()
+        status, _, body = post(one.url, urlsplit(one.url).path + "/cb", {}, b"")
+        assert status == 404 and len(one.log) == 1 and receiver.log == []
+
+
+def test_starting_a_receiver_does_not_load_the_sdk():
+    code = (
+        "import sys\n"
+        "from ossemu.emulator.receiver import CallbackReceiver\n"
+        "with CallbackReceiver(verify=False) as r:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('ossemu.client', 'requests'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert (out.returncode, out.stdout, out.stderr) == (0, "[]\n", "")

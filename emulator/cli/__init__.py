@@ -9,8 +9,9 @@ import sys
 import threading
 from pathlib import Path
 
-from . import logs
-from .config import DEV_ACCESS_KEY_ID, EmulatorConfig
+from .. import logs
+from ..config import DEV_ACCESS_KEY_ID, EmulatorConfig
+from .errors import UserError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,10 +32,6 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"ossemu: error: {e}", file=sys.stderr)
         return 2
-
-
-class UserError(Exception):
-    """A problem the user can fix; printed as one line, no traceback."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,9 +69,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("receiver", help="run a callback receiver (app-server side); see --help")
 
-    from . import cli_client  # here, not at the top: it imports UserError from this module
+    from . import objects  # here, not at the top: only the object commands load the SDK
 
-    cli_client.register(sub)
+    objects.register(sub)
     return parser
 
 
@@ -182,7 +179,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 
 
 def _start_emulator(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from .server import EmulatorServer
+    from ..server import EmulatorServer
 
     config = config_from_args(args)
     logs.configure(config.log_level, config.log_format)
@@ -210,7 +207,7 @@ def _announce(config: EmulatorConfig) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .server import have_gunicorn
+    from ..server import have_gunicorn
 
     if args.workers < 1 or args.threads < 1:
         raise UserError("--workers and --threads must be at least 1")
@@ -226,8 +223,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _serve_gunicorn(args: argparse.Namespace) -> int:
     """gunicorn's master in this process; each worker builds its own app after the fork."""
-    from .app import create_app
-    from .server import base_url, have_gunicorn, listen, serve_gunicorn
+    from ..app import create_app
+    from ..server import base_url, have_gunicorn, listen, serve_gunicorn
 
     if not have_gunicorn():
         raise UserError("--server gunicorn needs gunicorn: pip install gunicorn")
@@ -255,12 +252,18 @@ def _serve_gunicorn(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from .receiver import CallbackReceiver
+    from ..receiver import CallbackReceiver, summary
+    from .receiver import FAIL_PREFIX
 
     server = _start_emulator(args).start()
     for name in args.bucket or ["examplebucket"]:  # the seed's bucket, ready to use
         server.services.storage.create_bucket(name)
-    receiver = CallbackReceiver(args.host, args.receiver_port)
+    receiver = CallbackReceiver(
+        args.host,
+        args.receiver_port,
+        fail_prefix=FAIL_PREFIX,  # POST to <receiver>/fail/... answers 500: the 203 case
+        on_callback=lambda callback: print(summary(callback), flush=True),
+    )
     try:
         receiver.start()
     except OSError as e:
@@ -270,6 +273,7 @@ def _dev(args: argparse.Namespace) -> int:
         f"ossemu listening on {server.url} (data: {server.config.data_dir.resolve()})", flush=True
     )
     print(f"callback receiver listening on {receiver.url}", flush=True)
+    print(f"  (a callback URL under {FAIL_PREFIX} answers 500: the 203 case)", flush=True)
     print("Ctrl-C stops both.", flush=True)
     stop = threading.Event()
     _run_until_interrupted(lambda: stop.wait(), lambda: (receiver.stop(), server.stop()))

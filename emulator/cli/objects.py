@@ -11,11 +11,10 @@ import argparse
 import os
 import re
 import sys
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import requests
 
@@ -32,9 +31,10 @@ from ossemu.client import (
 from ossemu.client.bucket_base import object_headers
 from ossemu.client.endpoint import Endpoint, validate_bucket_name
 
-from .cli import UserError
-from .cli_journal import show_callbacks
-from .config import DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET
+from ..config import DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET
+from .errors import UserError
+from .journal import show_callbacks
+from .progress import ProgressBar, human_size, parse_size
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:8090"
 DEFAULT_MULTIPART_THRESHOLD = 16 * 1024 * 1024
@@ -46,7 +46,6 @@ EXIT_CODES = """exit codes:
        credentials, unreachable endpoint
   3    the upload's callback failed, but the object IS stored
   130  interrupted (Ctrl-C); `callbacks --follow` ends with 0"""
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 Command = Callable[[argparse.Namespace], int]
@@ -75,53 +74,6 @@ def parse_oss_path(text: str, *, need_key: bool = False) -> OssPath:
     if need_key and (not key or key.endswith("/")):
         raise UserError(f"{text!r} names no object: expected oss://{bucket}/key")
     return OssPath(bucket, key)
-
-
-def parse_size(text: str) -> int:
-    """``16MiB``, ``100k``, ``1.5G`` or plain bytes; units are binary."""
-    match = _SIZE.match(text.strip())
-    if not match:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 100KiB or 16MiB")
-    return int(float(match.group(1)) * 1024 ** " kmgt".index(match.group(2).lower() or " "))
-
-
-def human_size(n: float) -> str:
-    """``12.3 MiB``: binary units, one decimal."""
-    for unit in ("B", "KiB", "MiB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
-
-
-class ProgressBar:
-    """A ``progress=`` callback drawing ``\\r[#####     ] 45% 12.3 MiB/27.0 MiB``.
-
-    Redraws only when the text changes; safe to call from the uploader's part threads.
-    """
-
-    def __init__(self, stream: TextIO, width: int = 30) -> None:
-        self.stream, self.width, self._last = stream, width, ""
-        self._lock = threading.Lock()
-
-    def __call__(self, done: int, total: int | None) -> None:
-        text = human_size(done)
-        if total:
-            filled = min(self.width, self.width * done // total)
-            bar = "#" * filled + " " * (self.width - filled)
-            text = f"[{bar}] {100 * done // total:3d}% {text}/{human_size(total)}"
-        with self._lock:
-            if text != self._last:
-                self.stream.write("\r" + text)
-                self.stream.flush()
-                self._last = text
-
-    def close(self) -> None:
-        """End the bar's line so that later output starts on a fresh one."""
-        with self._lock:
-            if self._last:
-                self.stream.write("\n")
-                self.stream.flush()
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from .cli import UserError
+from .errors import UserError
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
