@@ -7,7 +7,9 @@ import signal
 import subprocess
 import sys
 
-from ossemu.client import Callback, Client
+import pytest
+
+from ossemu.client import Callback, CallbackError, Client
 
 
 def test_dev_starts_both_creates_examplebucket_and_stops_cleanly(tmp_path):
@@ -41,7 +43,11 @@ def test_dev_starts_both_creates_examplebucket_and_stops_cleanly(tmp_path):
                 callback=Callback(url=receiver, query={"user": "put_object"}),
             )
             assert result.callback_json() == {"Status": "OK"}
+            with pytest.raises(CallbackError, match=r"Error status : 500\."):
+                bucket.put_object("files/fails", b"x", callback=Callback(url=receiver + "/fail/"))
+            assert bucket.get_object("files/fails") == b"x", "a 203 keeps the object"
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0 and "Traceback" not in err
+    assert "POST /?user=put_object verified" in out, "the console line shows the whole target"
