@@ -1,4 +1,9 @@
-"""ossemu: a local Alibaba Cloud OSS emulator and its test kit (server, receiver, fixtures, CLI)."""
+"""ossemu: a local Alibaba Cloud OSS emulator and its test kit (server, receiver, fixtures, CLI).
+
+The server never imports the SDK (``ossemu.client``): client and emulator each implement the OSS
+protocol, so a bug in one is caught by the other. Only the edge tools import it, lazily: the
+CLI's object commands, the demo, the receiver's verifier and the pytest fixtures.
+"""
 
 if __name__ != "ossemu.emulator":
     raise ImportError(
