@@ -101,3 +101,27 @@ def read_answer(sock: socket.socket) -> RawResponse:
         chunks.append(chunk)
     sock.close()
     return parse_response(b"".join(chunks))
+
+
+def form_body(
+    fields: Iterable[tuple[str, str]],
+    file: bytes | None = b"",
+    *,
+    filename: str | None = "a.txt",
+    after: Iterable[tuple[str, str]] = (),
+    boundary: str = "9431149156168",
+) -> tuple[bytes, str]:
+    """A multipart/form-data body as a browser sends it (fields, ``file``, then ``after``) and
+    its Content-Type; ``file=None`` leaves the file part out."""
+
+    def part(name: str, value: bytes, extra: str = "") -> bytes:
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"{extra}\r\n\r\n'
+        return head.encode() + value + b"\r\n"
+
+    body = b"".join(part(name, value.encode()) for name, value in fields)
+    if file is not None:
+        extra = f'; filename="{filename}"' if filename is not None else ""
+        body += part("file", file, extra)
+    body += b"".join(part(name, value.encode()) for name, value in after)
+    body += f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
