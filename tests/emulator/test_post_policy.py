@@ -101,7 +101,8 @@ def test_expiration_with_and_without_milliseconds():
         ('{"expiration": "2030-01-01T00:00:00Z", "conditions": [["eq", "$a"]]}', "0006-00000218"),
         ('{"expiration": "2030-01-01T00:00:00Z", "conditions": [7]}', "0006-00000222"),
         (
-            '{"expiration": "2030-01-01T00:00:00Z", "conditions": [["content-length-range", "a", 1]]}',
+            '{"expiration": "2030-01-01T00:00:00Z",'
+            ' "conditions": [["content-length-range", "a", 1]]}',
             "0006-00000220",
         ),
         (
