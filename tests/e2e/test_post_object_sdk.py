@@ -99,3 +99,25 @@ def test_post_object_streams_a_file_from_disk(oss_bucket, tmp_path):
     assert result.status == 201
     assert result.etag == hashlib.md5(data).hexdigest().upper()
     assert hashlib.md5(oss_bucket.get_object("big/data.bin")).digest() == hashlib.md5(data).digest()
+
+
+def test_post_object_streams_a_64_mib_form_and_stores_its_md5(oss_bucket, tmp_path):
+    path = tmp_path / "big.bin"
+    digest = hashlib.md5()
+    with path.open("wb") as f:
+        for i in range(64):
+            block = hashlib.sha256(str(i).encode()).digest() * 32768  # 1 MiB
+            digest.update(block)
+            f.write(block)
+    form = oss_bucket.post_object_form("big.bin", content_length_range=(0, 64 * 2**20))
+
+    with path.open("rb") as f:
+        result = oss_bucket.post_object(form, f, filename="big.bin")
+
+    assert result.status == 204
+    assert result.etag == digest.hexdigest().upper()
+    assert oss_bucket.head_object("big.bin").size == 64 * 2**20
+    stored = hashlib.md5()
+    for chunk in oss_bucket.get_object("big.bin", stream=True):
+        stored.update(chunk)
+    assert stored.hexdigest() == digest.hexdigest()
