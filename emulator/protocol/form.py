@@ -58,7 +58,8 @@ def read_form(content_type: str, body: Iterator[bytes]) -> Form:
         if len(name.encode()) > MAX_NAME:
             raise BadRequest("FieldItemTooLong", ec="0006-00000110")
         if name.lower() == "file":
-            return Form(fields, event.filename or "", event.content_type or "", _file(events))
+            kind = next((v for k, v in event.headerlist if k == "Content-Type"), "")
+            return Form(fields, event.filename or "", kind, _file(events))
         value = _value(events)
         pre_file += len(name) + len(value)
         if pre_file > MAX_PRE_FILE:

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Response
 
-from ..callbacks import parse_callback
+from ..callbacks import CallbackSpec, parse_callback
 from ..protocol.auth import ANONYMOUS, Principal
 from ..protocol.errors import BadRequest, CallbackFailed, Forbidden, invalid_argument
 from ..protocol.form import Form, read_form
@@ -56,12 +56,8 @@ def post_object(req: OssRequest) -> Response:
         raise invalid_argument(NO_KEY, "key")
     principal, policy = _authenticate_form(svc, fields, bucket)
     authorize(svc, principal, "post-policy", bucket=bucket)
-    callback = {"callback": fields.get("callback", "")}
-    variables = {k: v for k, v in fields.items() if k.startswith("x:")}
-    spec = parse_callback(
-        {}, callback, strict_urls=svc.config.strict_callback_urls, form_variables=variables
-    )
-    key = fields["key"].replace("${filename}", form.filename)
+    spec = _callback_spec(svc, fields)
+    key = fields["key"].replace("${filename}", form.filename)  # after the policy saw it
     meta = storage().put_object(
         bucket,
         key,
@@ -71,7 +67,7 @@ def post_object(req: OssRequest) -> Response:
         forbid_overwrite=fields.get("x-oss-forbid-overwrite", "").lower() == "true",
         expected_md5=None,
         expected_size=None,
-        acl=_object_acl(fields),
+        acl=_object_acl(fields, req.headers),
     )
     headers = upload_headers(meta)
     if spec is None:
@@ -92,20 +88,31 @@ def _authenticate_form(
         # No temporary credentials exist here yet: the token's key is unknown, as on OSS.
         access_key_id = fields.get("ossaccesskeyid") or fields.get("x-oss-credential", "")
         raise Forbidden("InvalidAccessKeyId", OSSAccessKeyId=access_key_id.partition("/")[0])
-    if not has_signature(fields):
-        return ANONYMOUS, None
     now = svc.clock.now()
-    if svc.config.auth:
+    if not svc.config.auth:
+        principal = Principal(svc.config.access_key_id)  # auth off: every caller is the owner
+    elif not has_signature(fields):
+        return ANONYMOUS, None
+    else:
         secrets = {svc.config.access_key_id: svc.config.access_key_secret}
         principal = Principal(verify_form_signature(fields, secrets, now))
-    else:
-        principal = Principal(svc.config.access_key_id)  # auth off: every caller is the owner
     if "policy" not in fields:
         return principal, None
     policy = decode_policy(fields["policy"])
     check_expiration(policy, now)
     check_conditions(policy, fields, bucket)
     return principal, policy
+
+
+def _callback_spec(svc: Services, fields: Mapping[str, str]) -> CallbackSpec | None:
+    """The ``callback`` field and its ``x:`` variables, checked before anything is stored."""
+    variables = {k: v for k, v in fields.items() if k.startswith("x:")}
+    return parse_callback(
+        {},
+        {"callback": fields.get("callback", "")},
+        strict_urls=svc.config.strict_callback_urls,
+        form_variables=variables,
+    )
 
 
 def _sized(chunks: Iterator[bytes], policy: Policy | None) -> Iterator[bytes]:
@@ -164,8 +171,9 @@ def _stored_headers(fields: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def _object_acl(fields: Mapping[str, str]) -> str:
-    acl = fields.get("x-oss-object-acl", "default")
+def _object_acl(fields: Mapping[str, str], headers: Mapping[str, str]) -> str:
+    """The form field, else the request header of the same name (POSTDOC: the field wins)."""
+    acl = fields.get("x-oss-object-acl") or headers.get("x-oss-object-acl") or "default"
     if acl not in OBJECT_ACLS:
         raise invalid_argument("no such object access control exists", "x-oss-object-acl", acl)
     return acl
