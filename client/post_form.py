@@ -115,6 +115,7 @@ def build_form(
     expires: int = 3600,
     content_length_range: tuple[int, int] | None = None,
     success_action_status: int | None = None,
+    success_action_redirect: str | None = None,
     callback: Callback | None = None,
     callback_vars: Mapping[str, Any] | None = None,
     fields: Mapping[str, str] | None = None,
@@ -134,6 +135,10 @@ def build_form(
         if success_action_status not in (200, 201, 204):
             raise ClientError("success_action_status must be 200, 201 or 204.")
         pinned["success_action_status"] = str(success_action_status)
+    if success_action_redirect is not None:
+        if not success_action_redirect.startswith(("http://", "https://")):
+            raise ClientError("success_action_redirect must be an http(s) URL.")
+        pinned["success_action_redirect"] = success_action_redirect
     if callback is not None:
         if not isinstance(callback, Callback):
             raise ClientError(f"callback must be a Callback, not {type(callback).__name__}.")

@@ -28,6 +28,7 @@ class PostObjectOperations(BucketBase):
         expires: int = 3600,
         content_length_range: tuple[int, int] | None = None,
         success_action_status: int | None = None,
+        success_action_redirect: str | None = None,
         callback: Callback | None = None,
         callback_vars: Mapping[str, Any] | None = None,
         fields: Mapping[str, str] | None = None,
@@ -55,6 +56,7 @@ class PostObjectOperations(BucketBase):
             expires=expires,
             content_length_range=content_length_range,
             success_action_status=success_action_status,
+            success_action_redirect=success_action_redirect,
             callback=callback,
             callback_vars=callback_vars,
             fields=fields,
@@ -75,6 +77,7 @@ class PostObjectOperations(BucketBase):
 
         Returns the stored object's ETag and CRC-64, and the app server's reply when the form
         carries a callback; a failed callback raises ``CallbackError`` (the object is stored).
+        A ``success_action_redirect`` answer (303) is not followed: ``result.headers["Location"]``.
         """
         name = os.path.basename(os.fspath(filename))
         body = FormBody(
@@ -94,6 +97,9 @@ class PostObjectOperations(BucketBase):
             )
         except requests.RequestException as exc:
             raise RequestError(f"POST {form.url} failed: {exc}", exc) from exc
-        if resp.status_code >= 300 or (form.has_callback and resp.status_code == 203):
+        redirected = resp.status_code == 303 and "success_action_redirect" in form.fields
+        if (resp.status_code >= 300 and not redirected) or (
+            form.has_callback and resp.status_code == 203
+        ):
             raise ServerError.from_response(resp)
         return PutObjectResult.from_response(resp, form.has_callback)

@@ -121,3 +121,15 @@ def test_post_object_streams_a_64_mib_form_and_stores_its_md5(oss_bucket, tmp_pa
     for chunk in oss_bucket.get_object("big.bin", stream=True):
         stored.update(chunk)
     assert stored.hexdigest() == digest.hexdigest()
+
+
+def test_post_object_form_with_a_redirect_answers_303_to_the_app(oss_bucket):
+    form = oss_bucket.post_object_form("r.txt", success_action_redirect="https://app.example/ok")
+
+    result = oss_bucket.post_object(form, b"r")
+
+    assert result.status == 303
+    etag = hashlib.md5(b"r").hexdigest().upper()
+    location = f"https://app.example/ok?bucket={oss_bucket.name}&key=r.txt&etag={etag}"
+    assert result.headers["Location"] == location
+    assert result.etag == etag
