@@ -40,6 +40,7 @@ from .responses import render_error, upload_headers, xml_response
 OBJECT_ACLS = ("default", "private", "public-read", "public-read-write")
 _META_NAME = re.compile(r"x-oss-meta-[a-z0-9-]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 NO_KEY = (
     "The bucket POST must contain the specified 'key'. If it is specified, please check the "
     "order of the fields"
@@ -190,7 +191,9 @@ def _success(
         and not _CONTROL.search(redirect)
     ):
         query = urlencode({"bucket": bucket, "key": key, "etag": headers["ETag"].strip('"')})
-        location = redirect + ("&" if urlsplit(redirect).query else "?") + query
+        # A form value may hold any Unicode; a header only ASCII: percent-encode the rest.
+        target = quote(redirect, safe=_URL_SAFE)
+        location = target + ("&" if urlsplit(redirect).query else "?") + query
         return Response(status=303, headers={**headers, "Location": location})
     status = fields.get("success_action_status", "")
     if status == "200":

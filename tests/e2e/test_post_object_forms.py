@@ -675,3 +675,16 @@ def test_post_object_content_md5_is_of_the_whole_body(oss_emulator, oss_bucket):
     assert (wrong.status_code, error(wrong)["Code"]) == (400, "InvalidDigest")
     assert stored_keys(oss_emulator, oss_bucket.name) == []
     assert send(hashlib.md5(body).digest()).status_code == 204
+
+
+def test_post_object_redirect_to_a_unicode_url_is_percent_encoded(oss_emulator, oss_bucket):
+    fields = [
+        ("key", "u.txt"),
+        ("success_action_redirect", "https://app.example/é ok"),
+        *_signed(oss_emulator, oss_bucket.name),
+    ]
+
+    response = post(oss_emulator, oss_bucket.name, fields, b"u")
+
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("https://app.example/%C3%A9%20ok?bucket=")
