@@ -168,3 +168,16 @@ def test_several_content_length_ranges_intersect():
         with pytest.raises(OssError) as caught:
             check_size(policy, size)
         assert caught.value.code == code
+
+
+def test_conditions_on_the_signature_fields_are_ignored():
+    policy = decode_policy(
+        encoded(
+            {
+                "expiration": "2030-01-01T00:00:00Z",
+                "conditions": [["eq", "$Signature", "x"], ["eq", "$policy", "y"], {"file": "z"}],
+            }
+        )
+    )
+
+    check_conditions(policy, {"signature": "other", "policy": "other"}, "b")
