@@ -40,6 +40,7 @@ class ObjectStore(Protocol):
         forbid_overwrite: bool,
         expected_md5: str | None,
         expected_size: int | None,
+        acl: str = "default",
     ) -> ObjectMeta: ...
     def copy_object(
         self,

@@ -80,7 +80,7 @@ class Catalog:
                         meta.content_type,
                         meta.object_type,
                         meta.last_modified,
-                        json.dumps(meta.headers),
+                        json.dumps(_headers_with_acl(meta)),
                     ),
                 )
             except BaseException:
@@ -123,7 +123,17 @@ def check_received(
         raise BadRequest("InvalidDigest", **{"Content-MD5": expected_md5})
 
 
+# The object ACL rides in the headers column under this name, so the index needs no new column.
+_ACL = "x-oss-object-acl"
+
+
+def _headers_with_acl(meta: ObjectMeta) -> dict[str, str]:
+    return meta.headers if meta.acl == "default" else {**meta.headers, _ACL: meta.acl}
+
+
 def meta_from_row(row: sqlite3.Row) -> ObjectMeta:
+    headers = json.loads(row["headers"])
+    acl = headers.pop(_ACL, "default")
     return ObjectMeta(
         bucket=row["bucket"],
         key=row["key"],
@@ -134,6 +144,7 @@ def meta_from_row(row: sqlite3.Row) -> ObjectMeta:
         content_type=row["content_type"],
         last_modified=row["last_modified"],
         object_type=row["object_type"],
-        headers=json.loads(row["headers"]),
+        headers=headers,
         blob=row["blob"],
+        acl=acl,
     )

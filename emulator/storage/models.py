@@ -29,6 +29,8 @@ class ObjectMeta:
     #: x-oss-meta-*; names lower-cased.
     headers: dict[str, str] = field(default_factory=dict)
     blob: str = ""
+    #: Canned object ACL (``x-oss-object-acl``): default, private, public-read, public-read-write.
+    acl: str = "default"
 
 
 @dataclass(frozen=True)

@@ -176,6 +176,7 @@ class Storage(Multipart):
         forbid_overwrite: bool = False,
         expected_md5: str | None = None,
         expected_size: int | None = None,
+        acl: str = "default",
     ) -> ObjectMeta:
         """Store a new version of ``key`` atomically; Content-MD5 and length checked after."""
         check_object_key(key)
@@ -198,6 +199,7 @@ class Storage(Multipart):
                 content_type=content_type,
                 headers=headers or {},
                 forbid_overwrite=forbid_overwrite,
+                acl=acl,
             )
         finally:
             written.discard()
@@ -213,6 +215,7 @@ class Storage(Multipart):
         forbid_overwrite: bool,
         etag: str | None = None,
         object_type: str = "Normal",
+        acl: str = "default",
     ) -> ObjectMeta:
         meta = ObjectMeta(
             bucket=bucket,
@@ -225,6 +228,7 @@ class Storage(Multipart):
             last_modified=self.clock.now(),
             object_type=object_type,
             headers=headers,
+            acl=acl,
         )
         return self.catalog.commit_object(meta, written.source, forbid_overwrite=forbid_overwrite)
 
