@@ -12,7 +12,8 @@ Schema (version 1), one JSON document per (local file, ``oss://bucket/key``)::
 Writes are atomic (temp file in the same directory + ``os.replace``), so a crash leaves the old
 or the new checkpoint, never half of one; the checksum catches anything else (a torn write
 after power loss, a hand edit), and such a checkpoint is treated as absent. No ``fsync``: the
-checkpoint is rewritten after every part and losing the last few entries only re-sends parts.
+checkpoint is rewritten at most once a second while parts land, and on resume ListParts
+supplies whatever parts it lacks, so losing its last entries re-sends nothing.
 
 Default location: ``$XDG_CACHE_HOME/ossemu/checkpoints`` (``~/.cache/ossemu/checkpoints``).
 """

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from .access_log import AccessLog
 from .callbacks import CallbackEngine, CallbackJournal
 from .callbacks.signing import load_or_create_private_key, public_key_pem
-from .clock import WALL_CLOCK
+from .clock import SharedClock
 from .config import EmulatorConfig
 from .faults import FaultInjector
 from .protocol.errors import OssError
@@ -38,7 +38,7 @@ _HTTP_TO_OSS = {
 def create_app(config: EmulatorConfig) -> Flask:
     """Build an emulator serving ``config.data_dir``."""
     data_dir = config.data_dir.resolve()
-    clock = WALL_CLOCK
+    clock = SharedClock(data_dir / "clock-offset")  # movable by tests, shared by workers
     storage = Storage(data_dir, region=config.region, clock=clock)
     key = load_or_create_private_key(config.callback_private_key or data_dir / "callback-key.pem")
     journal = CallbackJournal(data_dir / "callbacks.sqlite3")

@@ -1,13 +1,24 @@
 """The emulator's one idea of "now", handed to storage, auth, the journal and the access log.
 
 Everything that stamps a time or checks an expiry asks a :class:`Clock` instead of calling
-``time.time()``, so a test clock (moved forward, shared by every process on a data dir) only has
-to replace :meth:`Clock.now`. Durations keep ``time.monotonic()``: they measure, not date.
+``time.time()``. A served emulator uses a :class:`SharedClock`: wall time plus an offset that a
+test moves forward (``POST /_ossemu/clock``, ``oss_emulator.advance_clock``) to expire presigned
+URLs, POST policies and temporary credentials without waiting. The offset lives in a small file
+of the data dir, so every worker process agrees on the time. Durations keep
+``time.monotonic()``: they measure, not date.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import time
+import zlib
+from pathlib import Path
+
+#: How far a test may move the clock either way (a century): past that, dates stop printing.
+MAX_OFFSET = 100 * 365 * 86400.0
+_WIDTH = 48  # fixed width: a rewrite never leaves a longer, older tail behind
 
 
 class Clock:
@@ -17,5 +28,65 @@ class Clock:
         """Seconds since the epoch, as the emulator should see them."""
         return time.time()
 
+    @property
+    def offset(self) -> float:
+        return 0.0
+
 
 WALL_CLOCK = Clock()
+
+
+class SharedClock(Clock):
+    """Wall time plus an offset kept in ``path``, read on every call (one ``pread``, ~1 us).
+
+    The file holds the offset and its CRC-32, so a reader that races a writer sees a mismatch
+    and reads again instead of taking half of each value.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    @property
+    def offset(self) -> float:
+        for _ in range(5):
+            value = _decode(os.pread(self._fd, _WIDTH, 0))
+            if value is not None:
+                return value
+        return 0.0  # a damaged file: fall back to the wall clock rather than fail requests
+
+    def set_offset(self, seconds: float) -> float:
+        """Make "now" ``seconds`` away from wall time (0 puts the clock back)."""
+        if not math.isfinite(seconds) or abs(seconds) > MAX_OFFSET:
+            raise ValueError(f"clock offset must be finite and within {MAX_OFFSET:.0f} s")
+        os.pwrite(self._fd, _encode(seconds), 0)
+        return seconds
+
+    def advance(self, seconds: float) -> float:
+        """Move "now" forward by ``seconds`` (negative moves it back); returns the new offset."""
+        return self.set_offset(self.offset + seconds)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _encode(offset: float) -> bytes:
+    text = repr(float(offset))
+    line = f"{text} {zlib.crc32(text.encode()):08x}"
+    return line.ljust(_WIDTH - 1).encode() + b"\n"
+
+
+def _decode(raw: bytes) -> float | None:
+    if not raw.strip():
+        return 0.0  # a new file: no offset yet
+    text, _, crc = raw.decode("ascii", "replace").strip().partition(" ")
+    if crc != f"{zlib.crc32(text.encode()):08x}":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None

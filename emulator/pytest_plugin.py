@@ -83,12 +83,14 @@ def oss_emulator(
 ) -> Iterator[EmulatorServer]:
     """The session's emulator: ``.url``, credentials, ``.callbacks()``, ``.add_fault()``…
 
-    Faults are cleared after each test; a 500 the emulator raised during the test fails it.
+    Faults are cleared and a moved clock (``.advance_clock()``) is set back after each test; a
+    500 the emulator raised during the test fails it.
     """
     _refuse_late_overrides(request)
     oss_emulator_server.take_errors()
     yield oss_emulator_server
     oss_emulator_server.clear_faults()
+    oss_emulator_server.reset_clock()
     errors = oss_emulator_server.take_errors()
     if errors:
         raise errors[0]

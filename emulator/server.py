@@ -139,8 +139,22 @@ class EmulatorServer:
         return self.services.take_errors()
 
     def reset(self) -> None:
-        """Wipe buckets, objects, uploads, the journal and the faults."""
+        """Wipe buckets, objects, uploads, the journal and the faults; set the clock back."""
         self.services.reset()
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the emulator's "now" forward (every worker on the data dir sees it), so that
+        presigned URLs, POST policies and temporary credentials expire without waiting.
+        Returns the clock's offset from wall time; the plugin sets it back after each test."""
+        return self.services.clock.advance(seconds)
+
+    def reset_clock(self) -> None:
+        """Put the emulator's clock back to wall time."""
+        self.services.clock.set_offset(0)
+
+    def now(self) -> float:
+        """The emulator's "now", in epoch seconds."""
+        return self.services.clock.now()
 
     def start(self) -> EmulatorServer:
         """Serve in a daemon thread; returns at once, already accepting connections."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from .callbacks import CallbackEngine, CallbackJournal
-from .clock import Clock
+from .clock import SharedClock
 from .config import EmulatorConfig
 from .faults import FaultInjector
 from .storage import ObjectStore, Storage
@@ -30,15 +30,16 @@ class Services:
     journal: CallbackJournal
     public_key_pem: bytes
     faults: FaultInjector
-    clock: Clock
+    clock: SharedClock
     #: Unexpected exceptions (500s) since the last ``take_errors()``: fixtures re-raise them.
     errors: list[BaseException] = field(default_factory=list)
 
     def reset(self) -> None:
-        """Wipe buckets, objects, uploads, the journal and the faults."""
+        """Wipe buckets, objects, uploads, the journal and the faults; set the clock back."""
         self.storage.reset()
         self.journal.clear()
         self.faults.clear()
+        self.clock.set_offset(0)
 
     def take_errors(self) -> list[BaseException]:
         errors, self.errors[:] = list(self.errors), []
@@ -48,6 +49,7 @@ class Services:
         self.storage.close()
         self.journal.close()
         self.faults.close()
+        self.clock.close()
 
 
 def services() -> Services:

@@ -6,6 +6,8 @@ bind to loopback (the default) unless that is what you want.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask import Flask, Response, jsonify, request
 
 from ..services import services
@@ -17,6 +19,7 @@ def register(app: Flask) -> None:
     app.add_url_rule("/_ossemu/callbacks", view_func=callbacks, methods=["GET", "DELETE"])
     app.add_url_rule("/_ossemu/faults", view_func=faults, methods=["GET", "POST", "DELETE"])
     app.add_url_rule("/_ossemu/reset", view_func=reset, methods=["POST"])
+    app.add_url_rule("/_ossemu/clock", view_func=clock, methods=["GET", "POST", "DELETE"])
 
 
 def health() -> Response:
@@ -55,8 +58,33 @@ def faults() -> Response:
     return jsonify(injector.list())
 
 
+def clock() -> Response:
+    """The emulator's "now" (GET); move it (POST ``{"advance": s}`` or ``{"offset": s}``), or
+    set it back to wall time (DELETE). Every expiry check and timestamp follows it."""
+    shared = services().clock
+    if request.method == "DELETE":
+        shared.set_offset(0)
+    elif request.method == "POST":
+        fields = request.get_json(silent=True)
+        if not isinstance(fields, dict) or len(fields.keys() & {"advance", "offset"}) != 1:
+            return _bad('body must be a JSON object with one of "advance" or "offset" (seconds)')
+        ((name, value),) = ((k, fields[k]) for k in ("advance", "offset") if k in fields)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return _bad(f"{name} must be a number of seconds")
+        try:
+            shared.advance(value) if name == "advance" else shared.set_offset(value)
+        except ValueError as e:
+            return _bad(str(e))
+    return jsonify(_clock_state(shared.now(), shared.offset))
+
+
+def _clock_state(now: float, offset: float) -> dict[str, object]:
+    iso = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {"now": iso, "epoch": now, "offset": offset}
+
+
 def reset() -> Response:
-    """Wipe buckets, objects, uploads, the journal and the faults."""
+    """Wipe buckets, objects, uploads, the journal and the faults, and set the clock back."""
     services().reset()
     return Response(status=204)
 

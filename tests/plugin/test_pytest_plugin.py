@@ -55,6 +55,20 @@ def test_each_test_gets_a_fresh_bucket_and_receiver(pytester, run):
     run().assert_outcomes(passed=2)
 
 
+def test_a_clock_moved_in_one_test_is_back_in_the_next(pytester, run):
+    pytester.makepyfile("""
+        import time
+
+        def test_moves(oss_emulator):
+            oss_emulator.advance_clock(86400)
+            assert oss_emulator.now() > time.time() + 86000
+
+        def test_sees_wall_time(oss_emulator):
+            assert abs(oss_emulator.now() - time.time()) < 60
+    """)
+    run().assert_outcomes(passed=2)
+
+
 def test_config_fixtures_can_be_overridden(pytester, run):
     pytester.makeconftest("""
         import pytest

@@ -60,8 +60,16 @@ class Principal:
 ANONYMOUS = Principal(None)
 
 
-def authenticate(req: SignedRequest, secrets: Mapping[str, str], *, now: float) -> Principal:
-    """Check the request's OSS signature, if it carries one; a bad one raises."""
+def authenticate(
+    req: SignedRequest, secrets: Mapping[str, str], *, now: float, wall: float | None = None
+) -> Principal:
+    """Check the request's OSS signature, if it carries one; a bad one raises.
+
+    ``now`` decides expiry (presigned URLs), and follows a test clock. A signed header's date is
+    checked for skew against ``wall`` (default ``now``), the clock the client signed by, so a
+    test that moves the emulator's clock forward can still make ordinary calls.
+    """
+    wall = now if wall is None else wall
     authorization = req.headers.get("authorization", "").strip()
     in_url = {name for name, _ in req.query}.intersection(URL_MARKERS)
     if authorization and in_url:
@@ -70,9 +78,9 @@ def authenticate(req: SignedRequest, secrets: Mapping[str, str], *, now: float) 
     if authorization:
         scheme, _, rest = authorization.partition(" ")
         if scheme == "OSS":
-            return Principal(verify_v1_header(req, rest, secrets, now))
+            return Principal(verify_v1_header(req, rest, secrets, wall))
         if scheme == V4_ALGORITHM:
-            return Principal(verify_v4_header(req, rest, secrets, now))
+            return Principal(verify_v4_header(req, rest, secrets, wall))
         if scheme == "OSS2":
             message = "Signature version OSS2 is not supported here; use V1 (OSS) or V4."
             raise invalid_argument(message, "Authorization", authorization)
