@@ -101,3 +101,13 @@ def read_answer(sock: socket.socket) -> RawResponse:
         chunks.append(chunk)
     sock.close()
     return parse_response(b"".join(chunks))
+
+
+def status_line(port: int, request: bytes) -> str:
+    """The first line of the server's answer, exactly as sent (``HTTP/1.1 403 Forbidden``)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while b"\r\n" not in data and (chunk := s.recv(4096)):
+            data += chunk
+    return data.partition(b"\r\n")[0].decode("latin-1")
