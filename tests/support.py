@@ -11,10 +11,15 @@ import base64
 import hashlib
 import json
 import re
+import shutil
 import socket
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
+
+NODE_CACHE = Path(__file__).resolve().parents[1] / ".cache" / "readme-node"
 
 
 def b64(data: str | bytes) -> str:
@@ -111,3 +116,14 @@ def status_line(port: int, request: bytes) -> str:
         while b"\r\n" not in data and (chunk := s.recv(4096)):
             data += chunk
     return data.partition(b"\r\n")[0].decode("latin-1")
+
+
+def ali_oss_node() -> tuple[str, str]:
+    """``(node, NODE_PATH)`` with ali-oss 6 installed in the repository's ``.cache`` (once)."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    assert node and npm, "Node.js is part of this machine kind; the ali-oss tests need it"
+    if not (NODE_CACHE / "node_modules" / "ali-oss").exists():
+        NODE_CACHE.mkdir(parents=True, exist_ok=True)
+        command = [npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix"]
+        subprocess.run([*command, str(NODE_CACHE), "ali-oss@6"], check=True, timeout=300)
+    return node, str(NODE_CACHE / "node_modules")
