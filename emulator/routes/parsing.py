@@ -14,7 +14,7 @@ from flask import Request
 from ..callbacks import CallbackContext
 from ..protocol import addressing
 from ..protocol.errors import BadRequest, OssError, invalid_argument
-from ..protocol.http import parse_uint
+from ..protocol.http import header_text, parse_uint
 from ..services import services
 from ..storage import ObjectMeta
 from .body import read_chunks
@@ -118,15 +118,16 @@ def _is_utf8(text: str) -> bool:
 
 
 def _headers_of(environ: dict[str, Any]) -> dict[str, str]:
-    """Request headers with lower-case names, read straight from the WSGI environ."""
+    """Request headers with lower-case names, read straight from the WSGI environ; values as
+    sent (UTF-8 read as UTF-8: :func:`header_text`)."""
     headers = {
-        name[5:].replace("_", "-").lower(): value
+        name[5:].replace("_", "-").lower(): header_text(value)
         for name, value in environ.items()
         if name.startswith("HTTP_") and name not in _NOT_HEADERS
     }
     for name, header in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
         if value := environ.get(name):
-            headers[header] = value
+            headers[header] = header_text(value)
     return headers
 
 
