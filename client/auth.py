@@ -385,4 +385,8 @@ class OssAuth(requests.auth.AuthBase):
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         params = split_query(urlsplit(r.url or "").query)
         self.signer.sign_headers(r.method or "GET", r.headers, self.bucket, self.key, params)
+        for name, value in list(r.headers.items()):
+            # OSS reads (and signs) UTF-8 bytes; http.client writes one byte per character.
+            if isinstance(value, str) and not value.isascii():
+                r.headers[name] = value.encode("utf-8").decode("latin-1")
         return r

@@ -53,10 +53,8 @@ def object_headers(
         if not isinstance(name, str) or not _META_NAME.match(name):
             raise ClientError(f"Metadata name {name!r} may only hold letters, digits and '-'.")
         text = str(value)
-        if not text.isascii() or any(ch in text for ch in "\r\n"):
-            raise ClientError(
-                f"Metadata value for {name!r} must be single-line ASCII; percent-encode it."
-            )
+        if any(ch in text for ch in "\r\n"):
+            raise ClientError(f"Metadata value for {name!r} must be a single line.")
         out[f"x-oss-meta-{name.lower()}"] = text
     out.update(headers or {})
     return out

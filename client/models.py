@@ -161,7 +161,7 @@ class ObjectMeta(RequestResult):
             storage_class=h.get("x-oss-storage-class"),
             version_id=h.get("x-oss-version-id"),
             metadata={
-                k.lower()[len(META_PREFIX) :]: v
+                k.lower()[len(META_PREFIX) :]: _header_text(v)
                 for k, v in h.items()
                 if k.lower().startswith(META_PREFIX)
             },
@@ -218,3 +218,14 @@ class MultipartUpload:
     key: str
     upload_id: str
     initiated: datetime | None = None
+
+
+def _header_text(value: str) -> str:
+    """A response header as the server sent it: http.client reads bytes as latin-1, and OSS
+    sends metadata back in the UTF-8 it was stored in."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value

@@ -1,5 +1,9 @@
 """What every response carries, added around the Flask app: the request id, ``Server`` and
-``Date`` headers, and one access-log line.
+``Date`` headers, OSS's status line and one access-log line.
+
+Werkzeug spells the reason phrase of a status given as a number in capitals (``403 FORBIDDEN``,
+``werkzeug.sansio.response._clean_status``), and both servers send it as they get it; OSS sends
+the registered phrase (``403 Forbidden``), so the wrapper puts that back.
 
 The line names the operation as the route table has it (``UploadPart partNumber=3``), never the
 query string: that is where presigned URLs carry their signature and security token.
@@ -13,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from http.client import responses as _PHRASES
 from typing import Any
 
 from .clock import WALL_CLOCK, Clock
@@ -50,9 +55,16 @@ class AccessLog:
                 kept.append(("Date", http_date(self.clock.now())))
             kept += [("x-oss-request-id", request_id), ("Server", "AliyunOSS")]
             _log_request(environ, status, request_id, started)
-            return start_response(status, kept, exc_info)
+            return start_response(status_line(status), kept, exc_info)
 
         return self.app(environ, start)
+
+
+def status_line(status: str) -> str:
+    """``"403 FORBIDDEN"`` -> ``"403 Forbidden"``: the registered phrase for a known code."""
+    code = status[:3]
+    phrase = _PHRASES.get(int(code)) if code.isdigit() else None
+    return f"{code} {phrase}" if phrase else status
 
 
 def _log_request(environ: dict[str, Any], status: str, request_id: str, started: float) -> None:

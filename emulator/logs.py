@@ -1,11 +1,19 @@
-"""Logging setup for the CLI: one line per request and per callback, as text or JSON."""
+"""Logging setup for the CLI: one line per request and per callback, as text or JSON.
+
+With ``--log-format json`` every line the process writes is one JSON object: ossemu's own
+records; gunicorn's (``server.serve_gunicorn`` hands it ossemu's handler); other libraries' and
+Python's warnings (the root logger); and the CLI's console lines (:func:`console`: the start-up
+lines, the ``ossemu dev`` receiver's lines, errors).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+import threading
 import time
+from typing import Any, TextIO
 
 _FIELDS = (
     "method",
@@ -18,12 +26,17 @@ _FIELDS = (
     "key",
     "outcome",
 )
+_format = "text"
+
+
+def _timestamp(created: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)),
+            "time": _timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -34,6 +47,12 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+def use_format(fmt: str) -> None:
+    """Choose how :func:`console` writes (``text`` or ``json``) before logging is configured."""
+    global _format
+    _format = fmt
+
+
 def configure(level: str = "INFO", fmt: str = "text") -> None:
     """Log to stderr. The CLI calls this; a library user's own logging setup is left alone."""
     # The logging HOWTO's "Optimization" switches: no format here uses the caller's file and
@@ -42,6 +61,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     logging._srcfile = None  # type: ignore[attr-defined]
     logging.logThreads = False
     logging.logMultiprocessing = False
+    use_format(fmt)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         JsonFormatter()
@@ -52,3 +72,32 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+    # Werkzeug's, gunicorn's start-up failures, Python's warnings: the same handler.
+    logging.root.handlers[:] = [handler]
+    logging.root.setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+    if fmt == "json":
+        sys.excepthook = _log_uncaught
+        threading.excepthook = lambda args: _log_uncaught(
+            args.exc_type, args.exc_value, args.exc_traceback
+        )
+
+
+def _log_uncaught(kind: type[BaseException], value: BaseException | None, tb: Any) -> None:
+    logging.getLogger("ossemu").critical("uncaught exception", exc_info=(kind, value, tb))
+
+
+def console(
+    message: str,
+    *,
+    stream: TextIO | None = None,
+    level: str = "info",
+    logger: str = "ossemu",
+    **fields: Any,
+) -> None:
+    """One line for a person or a script, whatever the log level: ``message`` as it is, or with
+    ``--log-format json`` a JSON object holding it (plus ``fields``) in ``message``."""
+    if _format == "json":
+        entry = {"time": _timestamp(time.time()), "level": level, "logger": logger}
+        message = json.dumps({**entry, "message": message, **fields})
+    print(message, file=stream or sys.stdout, flush=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import logging
 import multiprocessing
 import os
 import signal
@@ -211,15 +212,25 @@ def serve_gunicorn(
     threads: int = 16,
     on_ready: Callable[[], None] | None = None,
     unload: Callable[[Any], None] | None = None,
+    log_level: str = "INFO",
 ) -> int:
     """Serve ``load()``'s WSGI app on ``listener`` under gunicorn (gthread) until a signal.
 
     ``load`` runs in each worker after the fork, so no SQLite connection or file lock crosses a
     fork. ``on_ready`` runs once, in the first worker that has loaded the app: from then on
     connections are answered. SIGINT and SIGTERM stop it; returns the exit status (0).
+
+    gunicorn's own lines go through the ``ossemu`` logger's handler (so ``--log-format json``
+    covers them); its start-up and shutdown chatter ("Booting worker") shows at ``DEBUG`` only.
     """
     import gunicorn.http.wsgi
     from gunicorn.app.base import BaseApplication
+    from gunicorn.glogging import Logger
+
+    class _ThroughOssemu(Logger):  # type: ignore[misc]
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            self.error_log.handlers[:] = logging.getLogger("ossemu").handlers
 
     # gunicorn writes its own Server header and drops the app's; OSS clients see "AliyunOSS".
     gunicorn.http.wsgi.SERVER = "AliyunOSS"
@@ -248,7 +259,8 @@ def serve_gunicorn(
         "threads": threads,
         "keepalive": 5,
         "graceful_timeout": 5,
-        "loglevel": "warning",
+        "loglevel": {"DEBUG": "debug", "ERROR": "error"}.get(log_level.upper(), "warning"),
+        "logger_class": _ThroughOssemu,
         "accesslog": None,  # the app logs one line per request itself
         "control_socket_disable": True,
         "post_fork": post_fork,

@@ -11,9 +11,12 @@ import base64
 import hashlib
 import json
 import re
+import shutil
 import socket
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 # PostObject policy vectors (docs/direct-upload.md 1.10): the Java SDK's V1 policy and a V4 one.
@@ -31,6 +34,8 @@ V4_POLICY = (
     "eyJ4LW9zcy1kYXRlIjoiMjAyMzEyMDNUMTIxMjEyWiJ9LFsiY29udGVudC1sZW5ndGgtcmFuZ2UiLDEsMTAyNF1d"
     "fQ=="
 )
+
+NODE_CACHE = Path(__file__).resolve().parents[1] / ".cache" / "readme-node"
 
 
 def b64(data: str | bytes) -> str:
@@ -141,3 +146,23 @@ def form_body(
     body += b"".join(part(name, value.encode()) for name, value in after)
     body += f"--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
+
+def status_line(port: int, request: bytes) -> str:
+    """The first line of the server's answer, exactly as sent (``HTTP/1.1 403 Forbidden``)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while b"\r\n" not in data and (chunk := s.recv(4096)):
+            data += chunk
+    return data.partition(b"\r\n")[0].decode("latin-1")
+
+
+def ali_oss_node() -> tuple[str, str]:
+    """``(node, NODE_PATH)`` with ali-oss 6 installed in the repository's ``.cache`` (once)."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    assert node and npm, "Node.js is part of this machine kind; the ali-oss tests need it"
+    if not (NODE_CACHE / "node_modules" / "ali-oss").exists():
+        NODE_CACHE.mkdir(parents=True, exist_ok=True)
+        command = [npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix"]
+        subprocess.run([*command, str(NODE_CACHE), "ali-oss@6"], check=True, timeout=300)
+    return node, str(NODE_CACHE / "node_modules")

@@ -25,12 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    logs.use_format(getattr(args, "log_format", "text"))
     try:
         return int(args.run(args))
     except KeyboardInterrupt:
         return 0
     except UserError as e:
-        print(f"ossemu: error: {e}", file=sys.stderr)
+        logs.console(f"ossemu: error: {e}", stream=sys.stderr, level="error")
         return 2
 
 
@@ -193,17 +194,24 @@ def _start_emulator(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def _announce(config: EmulatorConfig) -> None:
     which = "development default" if config.access_key_id == DEV_ACCESS_KEY_ID else "configured"
-    print(
+    logs.console(
         f"ossemu: access key id {config.access_key_id} ({which}); signatures "
         f"{'checked' if config.auth else 'NOT checked (--no-auth)'}",
-        file=sys.stderr,
+        stream=sys.stderr,
     )
     if config.host in ("0.0.0.0", "::"):
-        print(
+        logs.console(
             "ossemu: WARNING: listening on all interfaces: the data and the /_ossemu control "
             "API (journal, faults, reset) are reachable from the network",
-            file=sys.stderr,
+            stream=sys.stderr,
+            level="warning",
         )
+
+
+def _listening(url: str, data_dir: Path) -> None:
+    """The one stdout line README promises (a JSON object holding it with --log-format json)."""
+    data = str(data_dir.resolve())
+    logs.console(f"ossemu listening on {url} (data: {data})", url=url, data_dir=data)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -214,9 +222,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.server == "gunicorn" or (args.server == "auto" and have_gunicorn()):
         return _serve_gunicorn(args)
     server = _start_emulator(args)
-    print(
-        f"ossemu listening on {server.url} (data: {server.config.data_dir.resolve()})", flush=True
-    )
+    _listening(server.url, server.config.data_dir)
     _run_until_interrupted(server.serve_forever, server.stop)
     return 0
 
@@ -237,17 +243,15 @@ def _serve_gunicorn(args: argparse.Namespace) -> int:
     # Built once here so a bad setting fails before any fork (and the callback key exists).
     create_app(config).extensions["ossemu"].close()
     _announce(config)
-    line = (
-        f"ossemu listening on {base_url(config.host, listener.getsockname()[1])} "
-        f"(data: {config.data_dir.resolve()})"
-    )
+    url = base_url(config.host, listener.getsockname()[1])
     return serve_gunicorn(
         lambda: create_app(config),
         listener,
         workers=args.workers,
         threads=args.threads,
-        on_ready=lambda: print(line, flush=True),
+        on_ready=lambda: _listening(url, config.data_dir),
         unload=lambda app: app.extensions["ossemu"].close(),
+        log_level=config.log_level,
     )
 
 
@@ -262,19 +266,17 @@ def _dev(args: argparse.Namespace) -> int:
         args.host,
         args.receiver_port,
         fail_prefix=FAIL_PREFIX,  # POST to <receiver>/fail/... answers 500: the 203 case
-        on_callback=lambda callback: print(summary(callback), flush=True),
+        on_callback=lambda callback: logs.console(summary(callback), logger="ossemu.receiver"),
     )
     try:
         receiver.start()
     except OSError as e:
         server.stop()
         raise UserError(f"cannot start the receiver on port {args.receiver_port}: {e}") from e
-    print(
-        f"ossemu listening on {server.url} (data: {server.config.data_dir.resolve()})", flush=True
-    )
-    print(f"callback receiver listening on {receiver.url}", flush=True)
-    print(f"  (a callback URL under {FAIL_PREFIX} answers 500: the 203 case)", flush=True)
-    print("Ctrl-C stops both.", flush=True)
+    _listening(server.url, server.config.data_dir)
+    logs.console(f"callback receiver listening on {receiver.url}", receiver_url=receiver.url)
+    logs.console(f"  (a callback URL under {FAIL_PREFIX} answers 500: the 203 case)")
+    logs.console("Ctrl-C stops both.")
     stop = threading.Event()
     _run_until_interrupted(lambda: stop.wait(), lambda: (receiver.stop(), server.stop()))
     return 0

@@ -113,3 +113,23 @@ def _bounded(digits: str) -> str:
     """Past 18 digits a number exceeds any object: read it as "huge" instead of converting it."""
     digits = digits.lstrip("0") or digits[:1]
     return digits if len(digits) <= 18 else "9" * 18
+
+
+def header_text(wire: str) -> str:
+    """A request header value as its sender wrote it.
+
+    WSGI hands header bytes over as latin-1, one character per byte. Clients that send
+    ``x-oss-meta-u: 测试`` send UTF-8 and sign those bytes, so UTF-8 is read as UTF-8; other
+    bytes keep one character each (what the server read before, and still verifies).
+    """
+    if wire.isascii():
+        return wire
+    try:
+        return wire.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return wire
+
+
+def header_wire(text: str) -> str:
+    """Text as a WSGI response header string: its UTF-8 bytes, one latin-1 character each."""
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("latin-1")

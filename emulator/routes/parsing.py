@@ -12,8 +12,9 @@ from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
 from flask import Request
 
 from ..callbacks import CallbackContext
+from ..protocol import addressing
 from ..protocol.errors import BadRequest, OssError, invalid_argument
-from ..protocol.http import parse_uint
+from ..protocol.http import header_text, parse_uint
 from ..services import services
 from ..storage import ObjectMeta
 from .body import read_chunks
@@ -47,19 +48,7 @@ class OssRequest:
     def from_flask(cls, request: Request, domain: str, request_id: str) -> OssRequest:
         environ = request.environ
         headers = _headers_of(environ)
-        try:
-            host = urlsplit("//" + headers.get("host", "")).hostname or ""
-        except ValueError:  # "[::1" and the like: not a host, so path-style addressing
-            host = ""
-        path = _path_of(environ)
-        bucket: str | None
-        if domain and host.endswith("." + domain):
-            bucket = host[: -len(domain) - 1]
-            key: str | None = path[1:] or None
-        else:
-            bucket_part, _, rest = path[1:].partition("/")
-            bucket = bucket_part or None
-            key = rest or None
+        bucket, key = addressing.resolve(headers.get("host", ""), _path_of(environ), domain)
         if bucket is not None and not _is_utf8(bucket):
             raise BadRequest(
                 "InvalidBucketName", BucketName=bucket.encode("utf-8", "replace").decode()
@@ -129,15 +118,16 @@ def _is_utf8(text: str) -> bool:
 
 
 def _headers_of(environ: dict[str, Any]) -> dict[str, str]:
-    """Request headers with lower-case names, read straight from the WSGI environ."""
+    """Request headers with lower-case names, read straight from the WSGI environ; values as
+    sent (UTF-8 read as UTF-8: :func:`header_text`)."""
     headers = {
-        name[5:].replace("_", "-").lower(): value
+        name[5:].replace("_", "-").lower(): header_text(value)
         for name, value in environ.items()
         if name.startswith("HTTP_") and name not in _NOT_HEADERS
     }
     for name, header in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
         if value := environ.get(name):
-            headers[header] = value
+            headers[header] = header_text(value)
     return headers
 
 

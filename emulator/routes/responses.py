@@ -6,7 +6,7 @@ from flask import Response, request
 
 from ..access_log import request_id_of
 from ..protocol.errors import OssError
-from ..protocol.http import http_date
+from ..protocol.http import header_wire, http_date
 from ..storage import ObjectMeta
 
 #: The one owner every bucket and object has here.
@@ -31,16 +31,16 @@ def render_error(error: OssError, headers: dict[str, str] | None = None) -> Resp
 
 
 def object_headers(meta: ObjectMeta) -> dict[str, str]:
-    """GET/HEAD headers of a stored object."""
+    """GET/HEAD headers of a stored object; stored text goes back as the bytes it came in."""
     headers = {
         "ETag": f'"{meta.etag}"',
         "Last-Modified": http_date(meta.last_modified),
-        "Content-Type": meta.content_type,
+        "Content-Type": header_wire(meta.content_type),
         "Accept-Ranges": "bytes",
         "x-oss-object-type": meta.object_type,
         "x-oss-storage-class": "Standard",
         "x-oss-hash-crc64ecma": str(meta.crc64),
-        **meta.headers,
+        **{name: header_wire(value) for name, value in meta.headers.items()},
     }
     if meta.content_md5:
         headers["Content-MD5"] = meta.content_md5

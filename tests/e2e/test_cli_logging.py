@@ -29,20 +29,35 @@ def run_server(tmp_path, *extra: str):
         env={**os.environ, "OSS_ACCESS_KEY_ID": KEY_ID, "OSS_ACCESS_KEY_SECRET": SECRET},
     )
     first = proc.stdout.readline()
-    match = STARTED.match(first)
+    try:
+        started = json.loads(first)
+    except ValueError:
+        started = {}
+    match = STARTED.match(started.get("message", ""))
     if not match:
         proc.kill()
         pytest.fail(f"unexpected startup line {first!r}: {proc.communicate()[1]}")
+    assert started["url"] == match.group(1)
+    assert started["data_dir"] == str((tmp_path / "data").resolve())
     return proc, match.group(1)
 
 
 def stop(proc: subprocess.Popen) -> tuple[str, list[dict]]:
-    """SIGINT, then (everything printed, the JSON log lines)."""
+    """SIGINT, then (everything printed, every line of stderr and stdout parsed as JSON)."""
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
-    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
-    return out + err, lines
+    return out + err, [parse(line) for line in (err + out).splitlines()]
+
+
+def parse(line: str) -> dict:
+    """One line of output, which must be a JSON object in the usual shape."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        pytest.fail(f"not a JSON line: {line!r}")
+    assert {"time", "level", "logger", "message"} <= entry.keys(), line
+    return entry
 
 
 def some_requests(url: str) -> None:
@@ -100,5 +115,70 @@ def test_log_level_warning_silences_access_lines(tmp_path):
     finally:
         printed, lines = stop(proc)
     assert [line for line in lines if "method" in line] == []
-    assert all(line["level"] in ("warning", "error", "critical") for line in lines)
+    # The start-up lines (key id, "ossemu listening on") are printed whatever the level.
+    logged = [line for line in lines if not line["message"].startswith("ossemu")]
+    assert all(line["level"] in ("warning", "error", "critical") for line in logged)
+    assert SECRET not in printed
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "werkzeug"])
+def test_json_format_makes_every_line_json_start_up_lines_included(
+    tmp_path, callback_receiver, server
+):
+    proc, url = run_server(tmp_path, "--server", server, "--log-level", "DEBUG")
+    try:
+        some_requests(url)
+        with Client(url, KEY_ID, SECRET) as client:
+            bucket = client.get_bucket("logs")
+            bucket.put_object("cb", b"x", callback=Callback(url=callback_receiver.url))
+    finally:
+        printed, lines = stop(proc)  # fails on any line that is not JSON
+    messages = [line["message"] for line in lines]
+    assert f"ossemu: access key id {KEY_ID} (configured); signatures checked" in messages
+    # run_server has read stdout's first line, "ossemu listening on", as JSON; nothing follows.
+    assert not [m for m in messages if m.startswith("ossemu listening on")]
+    if server == "gunicorn":
+        assert any(m.startswith("Booting worker with pid") for m in messages), messages
+        assert any(m.startswith("Listening at: ") for m in messages), messages
+    access = [(line["method"], line["path"]) for line in lines if "method" in line]
+    assert access[:5] == [
+        ("PUT", "/logs/"),
+        ("PUT", "/logs/k"),
+        ("GET", "/logs/k"),
+        ("GET", "/logs/missing"),
+        ("GET", "/logs/k"),
+    ]
+    assert ("PUT", "/logs/cb") in access
+    assert [(d["key"], d["outcome"]) for d in lines if "outcome" in d] == [("cb", "ok")]
+    assert SECRET not in printed
+
+
+def test_json_format_under_ossemu_dev_covers_the_receivers_lines(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ossemu.emulator", "dev", "--port", "0", "--receiver-port", "0"]
+        + ["--data-dir", str(tmp_path / "data"), "--log-format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OSS_ACCESS_KEY_ID": KEY_ID, "OSS_ACCESS_KEY_SECRET": SECRET},
+    )
+    try:
+        # Read here, all of them: communicate() would not see what readline() has buffered.
+        started = [parse(proc.stdout.readline()) for _ in range(4)]
+        url, receiver_url = started[0]["url"], started[1]["receiver_url"]
+        assert started[3]["message"] == "Ctrl-C stops both."
+        with Client(url, KEY_ID, SECRET) as client:
+            bucket = client.get_bucket("examplebucket")
+            bucket.put_object(
+                "cb", b"x", callback=Callback(url=receiver_url, query={"user": "dev"})
+            )
+            with pytest.raises(CallbackError):
+                bucket.put_object("cb", b"x", callback=Callback(url=f"{receiver_url}/fail/"))
+    finally:
+        printed, lines = stop(proc)
+    received = [line["message"] for line in lines if line["logger"] == "ossemu.receiver"]
+    assert [m.split(" ")[:3] for m in received] == [
+        ["POST", "/?user=dev", "verified"],
+        ["POST", "/fail/", "verified"],
+    ]
     assert SECRET not in printed

@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support import ali_oss_node
+
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"^```(\w+)\n(.*?)^```", README, flags=re.S | re.M)
-NODE_CACHE = ROOT / ".cache" / "readme-node"
 
 
 def blocks(lang: str, containing: str = "") -> list[str]:
@@ -129,24 +129,7 @@ def test_official_python_sdk_snippets(live, marker, oss_client):
 
 
 def test_ali_oss_snippet(live, callback_receiver, oss_client):
-    node, npm = shutil.which("node"), shutil.which("npm")
-    assert node and npm, "Node.js is part of this machine kind; the README's ali-oss code needs it"
-    if not (NODE_CACHE / "node_modules" / "ali-oss").exists():
-        NODE_CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                npm,
-                "install",
-                "--silent",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                str(NODE_CACHE),
-                "ali-oss@6",
-            ],
-            check=True,
-            timeout=300,
-        )
+    node, node_path = ali_oss_node()
     script = (
         live(block("js", "require('ali-oss')"))
         + """
@@ -160,7 +143,7 @@ def test_ali_oss_snippet(live, callback_receiver, oss_client):
     )
     env = {
         **os.environ,
-        "NODE_PATH": str(NODE_CACHE / "node_modules"),
+        "NODE_PATH": node_path,
         "CALLBACK_URL": callback_receiver.url,
     }
     result = subprocess.run(

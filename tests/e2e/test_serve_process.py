@@ -13,6 +13,8 @@ from pathlib import Path
 import oss2
 import pytest
 
+from tests.support import status_line
+
 LINE = re.compile(r"^ossemu listening on (http://127\.0\.0\.1:(\d+)) \(data: (.+)\)$")
 
 
@@ -129,6 +131,25 @@ def test_every_response_of_the_real_server_looks_like_oss(tmp_path, server):
             assert response.headers["Date"].endswith(" GMT")
     finally:
         stop(proc)
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "werkzeug"])
+def test_status_lines_read_as_oss_writes_them(tmp_path, server):
+    proc, url = start(tmp_path / "d", "--server", server)
+    port = int(url.rsplit(":", 1)[1])
+    sent = {
+        "GET /_ossemu/health": "HTTP/1.1 200 OK",
+        "GET /no-such-bucket/k": "HTTP/1.1 403 Forbidden",  # unsigned
+        "DELETE /_ossemu/faults": "HTTP/1.1 204 No Content",
+    }
+    try:
+        got = {
+            request: status_line(port, f"{request} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            for request in sent
+        }
+    finally:
+        stop(proc)
+    assert got == sent
 
 
 def test_serve_runs_one_worker_per_cpu_by_default_and_they_share_everything(tmp_path):

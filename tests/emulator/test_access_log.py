@@ -41,3 +41,17 @@ def test_access_log_of_a_presigned_url_carries_no_signature_or_token(oss_bucket,
     for record in records:
         text = record.getMessage() + repr(vars(record))
         assert not [s for s in secrets if s in text], text
+
+
+@pytest.mark.parametrize(
+    "werkzeug_status, oss_status",
+    [
+        ("403 FORBIDDEN", "403 Forbidden"),
+        ("203 NON AUTHORITATIVE INFORMATION", "203 Non-Authoritative Information"),
+        ("599 UNKNOWN", "599 UNKNOWN"),  # no registered phrase: left as the app gave it
+    ],
+)
+def test_status_line_takes_the_registered_reason_phrase(werkzeug_status, oss_status):
+    from ossemu.emulator.access_log import status_line
+
+    assert status_line(werkzeug_status) == oss_status
