@@ -147,6 +147,7 @@ def form_body(
     body += f"--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
 
+
 def status_line(port: int, request: bytes) -> str:
     """The first line of the server's answer, exactly as sent (``HTTP/1.1 403 Forbidden``)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
