@@ -158,8 +158,8 @@ def _content_type(form: Form, key: str) -> str:
 
 def _stored_headers(fields: Mapping[str, str]) -> dict[str, str]:
     """The fields OSS keeps as the object's headers. A form can carry what no header can (CR,
-    LF, any Unicode): control characters are refused, the rest kept as its UTF-8 bytes, as
-    PutObject's headers arrive."""
+    LF, any Unicode): control characters are refused, the rest kept as text, as PutObject's
+    headers are (they go back out as their UTF-8 bytes)."""
     out = {}
     for name, value in fields.items():
         if name not in STORED_HEADERS and not name.startswith("x-oss-meta-"):
@@ -168,7 +168,7 @@ def _stored_headers(fields: Mapping[str, str]) -> dict[str, str]:
             raise invalid_argument("A metadata name may only hold letters, digits and '-'.", name)
         if _CONTROL.search(value):
             raise invalid_argument(f"The {name} field contains a control character.", name)
-        out[name] = value.encode("utf-8").decode("latin-1")
+        out[name] = value
     return out
 
 
