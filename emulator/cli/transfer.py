@@ -33,6 +33,10 @@ DEFAULT_MULTIPART_THRESHOLD = 16 * 1024 * 1024
 _SECRET_FLAG = "--access-key-secret"
 
 
+class _Resumable(Exception):
+    """Ctrl-C during a resumable upload; the command that resumes it is already printed."""
+
+
 def add_put_options(put: argparse.ArgumentParser) -> None:
     put.add_argument("local", metavar="LOCAL", help="a file, '-' for stdin, or with -r a folder")
     put.add_argument("dest", metavar="oss://BUCKET/KEY", help="a key ending in '/' is a folder")
@@ -115,6 +119,8 @@ def put(args: argparse.Namespace) -> int:
             result = _put_one(args, bucket, None if stdin else local, dest, options)
         except CallbackError as exc:
             return _callback_failed(dest, exc)
+        except _Resumable:
+            return EXIT_INTERRUPTED
     print(f"{dest}\netag: {result.etag}")
     if result.callback_body is not None:
         print(f"callback answer: {result.callback_body.decode('utf-8', 'replace')}")
@@ -138,6 +144,8 @@ def _put_tree(args: argparse.Namespace, folder: Path, dest: OssPath) -> int:
             except CallbackError as exc:
                 failed = _callback_failed(target, exc)
                 continue
+            except _Resumable:
+                return EXIT_INTERRUPTED
             print(f"{target}  etag {result.etag}")
     print(f"uploaded {len(files)} file{'s' * (len(files) != 1)} from {folder} to {dest.bucket}")
     return failed
@@ -168,7 +176,7 @@ def _put_one(
                 if bar is not None:
                     bar.finish("stopped")
                 _print_resume(args)
-                raise SystemExit(EXIT_INTERRUPTED) from None
+                raise _Resumable from None
         else:
             result = bucket.put_object(dest.key, file=local, progress=bar, **options)
         if bar is not None:
