@@ -32,11 +32,15 @@ def cli_env(emulator: Any, **extra: str) -> dict[str, str]:
     }
 
 
+def ossemu_script() -> str:
+    """The `ossemu` console script of this environment (what `pip install` put on PATH)."""
+    return os.path.join(os.path.dirname(sys.executable), "ossemu")
+
+
 def ossemu_process(*argv: str, env: dict[str, str], **kwargs: Any) -> subprocess.Popen[str]:
     """`ossemu ARGV...` as a child process, the console script the user types."""
-    script = os.path.join(os.path.dirname(sys.executable), "ossemu")
     return subprocess.Popen(
-        [script, *argv],
+        [ossemu_script(), *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
