@@ -15,6 +15,7 @@ from ossemu.client import Bucket, CommonPrefix, ServerError
 
 from . import transfer, uploads
 from .connection import (
+    Command,
     add_connection_options,
     client,
     endpoint,
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_connection_options(common)
     parents = [common]
 
-    def add(name: str, summary: str, run, about: str = "") -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
+    def add(name: str, summary: str, run: Command, about: str = "") -> argparse.ArgumentParser:
         return subcommand(sub, name, summary, run, about, parents)
 
     add("mb", "create a bucket", _mb).add_argument(

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
+    from rich.progress import Progress, ProgressColumn, TaskID
 
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$", re.IGNORECASE)
 
@@ -91,13 +91,14 @@ class TransferBar:
         """Mark the transfer ended: the spinner gives way to ``state`` ("done", "stopped")."""
         if self._task is not None:
             task = self._progress.tasks[0]
-            total = task.total if task.total is not None else task.completed
-            if state != "done":
-                total = task.total
+            # Done: the count is the total (a stream of unknown length ends where it ended).
+            # Stopped: the count stays where the transfer stopped.
+            total = task.completed if task.total is None else task.total
+            completed = total if state == "done" else task.completed
             self._progress.update(
                 self._task,
-                completed=task.completed if state != "done" else total,
-                total=total,
+                completed=completed,
+                total=total if state == "done" else task.total,
                 description=self._label,
                 state=state,
             )
@@ -111,9 +112,10 @@ class TransferBar:
         self._progress.stop()
 
 
-def _columns() -> tuple[object, object]:
+def _columns() -> tuple[ProgressColumn, ProgressColumn]:
     """A spinner that keeps turning after the last byte (completing) until ``finish``, and the
     speed in the binary units the sizes use (rich's own column prints decimal MB/s)."""
+    from rich.console import RenderableType
     from rich.progress import ProgressColumn, Task
     from rich.spinner import Spinner
     from rich.text import Text
@@ -123,7 +125,7 @@ def _columns() -> tuple[object, object]:
             super().__init__()
             self.spinner = Spinner("dots")
 
-        def render(self, task: Task) -> object:
+        def render(self, task: Task) -> RenderableType:
             if task.fields.get("state"):
                 return Text(task.fields["state"])
             return self.spinner.render(task.get_time())
