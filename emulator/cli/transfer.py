@@ -159,28 +159,34 @@ def _put_one(
     options: dict[str, Any],
 ) -> PutObjectResult:
     completing = "completing + callback" if "callback" in options else "completing"
-    with _bar(args, f"put {dest.key}", completing) as bar:
-        if local is None:
-            result = bucket.put_object(dest.key, sys.stdin.buffer, progress=bar, **options)
-        elif local.stat().st_size > args.multipart_threshold:
+    resumable = local is not None and local.stat().st_size > args.multipart_threshold
+    try:
+        with _bar(args, f"put {dest.key}", completing) as bar:
             try:
-                result = bucket.resumable_upload(
-                    dest.key,
-                    local,
-                    part_size=args.part_size,
-                    threads=args.threads,
-                    progress=bar,
-                    **options,
-                )
+                if local is None:
+                    result = bucket.put_object(dest.key, sys.stdin.buffer, progress=bar, **options)
+                elif resumable:
+                    result = bucket.resumable_upload(
+                        dest.key,
+                        local,
+                        part_size=args.part_size,
+                        threads=args.threads,
+                        progress=bar,
+                        **options,
+                    )
+                else:
+                    result = bucket.put_object(dest.key, file=local, progress=bar, **options)
             except KeyboardInterrupt:
                 if bar is not None:
                     bar.finish("stopped")
-                _print_resume(args)
-                raise _Resumable from None
-        else:
-            result = bucket.put_object(dest.key, file=local, progress=bar, **options)
-        if bar is not None:
-            bar.finish()
+                raise
+            if bar is not None:
+                bar.finish()
+    except KeyboardInterrupt:
+        if not resumable:
+            raise
+        _print_resume(args)  # after the bar has drawn its last frame
+        raise _Resumable from None
     return result
 
 

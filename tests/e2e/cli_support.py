@@ -39,11 +39,5 @@ def ossemu_script() -> str:
 
 def ossemu_process(*argv: str, env: dict[str, str], **kwargs: Any) -> subprocess.Popen[str]:
     """`ossemu ARGV...` as a child process, the console script the user types."""
-    return subprocess.Popen(
-        [ossemu_script(), *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        **kwargs,
-    )
+    options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs}
+    return subprocess.Popen([ossemu_script(), *argv], text=True, env=env, **options)

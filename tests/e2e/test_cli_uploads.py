@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import os
+import pty
 import re
 import shlex
 import signal
+import threading
 import time
 
-from tests.e2e.cli_support import cli_env, ossemu_process
+from tests.e2e.cli_support import cli_env, ossemu_process, plain
 
 MIB = 1024 * 1024
+
+
+def wait_for_parts(bucket, key: str, count: int) -> list:
+    """The unfinished uploads of ``key`` once its first holds ``count`` parts."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        uploads = list(bucket.list_multipart_uploads(key))
+        if uploads and len(list(bucket.list_parts(key, uploads[0].upload_id))) >= count:
+            return uploads
+        time.sleep(0.05)
+    raise AssertionError(f"{count} parts did not land in 30 s")
 
 
 def interrupted_put(oss_emulator, bucket, src, key, tmp_path) -> tuple[str, str, dict[str, str]]:
@@ -25,14 +38,7 @@ def interrupted_put(oss_emulator, bucket, src, key, tmp_path) -> tuple[str, str,
     argv += ["--access-key-secret", oss_emulator.access_key_secret]
     proc = ossemu_process(*argv, env=env)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            uploads = list(bucket.list_multipart_uploads(key))
-            if uploads and len(list(bucket.list_parts(key, uploads[0].upload_id))) >= 2:
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("no part landed in 30 s")
+        uploads = wait_for_parts(bucket, key, 2)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     finally:
@@ -114,3 +120,59 @@ def test_uploads_abort_needs_an_id_or_all_and_a_known_upload(ossemu, oss_bucket)
     )
     assert (code, out) == (2, "")
     assert err.startswith("ossemu: error: NoSuchUpload: ")
+
+
+def test_ctrl_c_on_a_terminal_ends_the_bar_then_prints_the_command(
+    oss_emulator, oss_bucket, tmp_path
+):
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(12 * MIB))
+    env = cli_env(oss_emulator, XDG_CACHE_HOME=str(tmp_path / "cache"), COLUMNS="120")
+    oss_emulator.add_fault(action="delay", operation="UploadPart", delay=0.3, times=1000)
+    master, slave = pty.openpty()
+    proc = ossemu_process(
+        "put",
+        str(src),
+        f"oss://{oss_bucket.name}/big.bin",
+        "--part-size",
+        "1MiB",
+        "--multipart-threshold",
+        "1MiB",
+        "--threads",
+        "1",
+        env=env,
+        stderr=slave,
+    )
+    os.close(slave)
+    drawn: list[bytes] = []
+    reader = threading.Thread(target=read_all, args=(master, drawn))
+    reader.start()
+    try:
+        wait_for_parts(oss_bucket, "big.bin", 2)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+    finally:
+        proc.kill()
+        proc.communicate()
+        reader.join(10)
+        os.close(master)
+        oss_emulator.clear_faults()
+    shown = plain(b"".join(drawn).decode("utf-8", "replace")).replace("\r\n", "\n")
+    tail = shown.rstrip("\n").split("\n")[-3:]
+    assert tail[0].split("\r")[-1].startswith("stopped put big.bin ")
+    assert tail[1:] == [
+        "ossemu: interrupted; the parts sent so far stay on OSS. Resume with:",
+        f"  ossemu put {src} oss://{oss_bucket.name}/big.bin --part-size 1MiB "
+        "--multipart-threshold 1MiB --threads 1",
+    ]
+
+
+def read_all(fd: int, into: list[bytes]) -> None:
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            return
+        if not chunk:
+            return
+        into.append(chunk)
