@@ -27,7 +27,7 @@ def run_on_a_terminal(*argv: str, env: dict[str, str], umask: int | None = None)
         stderr=slave,
         env=env,
         text=True,
-        preexec_fn=(lambda: os.umask(umask)) if umask is not None else None,
+        umask=-1 if umask is None else umask,
     )
     os.close(slave)
     drawn = b""
