@@ -135,7 +135,11 @@ def write_atomically(
     the umask (the kernel applies it), an existing one keeps its mode.
     """
     target = os.fspath(path)
-    fd, temp = _temp_beside(target)
+    try:
+        fd, temp = _temp_beside(target)
+    except BaseException:
+        stream.close()
+        raise
     try:
         with contextlib.suppress(FileNotFoundError):
             os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
