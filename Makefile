@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# make run PORT=9000 RECEIVER_PORT=9001; PORT=0 picks free ports for both.
 run: $(STAMP)
-	$(BIN)/ossemu dev
+	$(BIN)/ossemu dev $(if $(PORT),--port $(PORT)) $(if $(RECEIVER_PORT),--receiver-port $(RECEIVER_PORT))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

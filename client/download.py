@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterator
 from types import TracebackType
 
@@ -16,6 +17,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from .body import ProgressCallback, ProgressReporter
 from .crc import Crc64
 from .exceptions import InconsistentError, RequestError
 from .models import ObjectMeta
@@ -121,17 +123,33 @@ def read_all(stream: ObjectStream) -> bytes:
         return b"".join(stream.iter_chunks())
 
 
-def write_atomically(stream: ObjectStream, path: str | os.PathLike[str]) -> ObjectMeta:
-    """Write the body to ``path`` via a temp file + rename: never a half-written file there."""
+def write_atomically(
+    stream: ObjectStream,
+    path: str | os.PathLike[str],
+    *,
+    progress: ProgressCallback | None = None,
+) -> ObjectMeta:
+    """Write the body to ``path`` via a temp file + rename: never a half-written file there.
+
+    The file gets the mode a plain ``open(path, "w")`` would give it: a new one ``0o666`` less
+    the umask (the kernel applies it), an existing one keeps its mode.
+    """
     target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    fd, temp = tempfile.mkstemp(
-        dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".part"
-    )
     try:
+        fd, temp = _temp_beside(target)
+    except BaseException:
+        stream.close()
+        raise
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
+        reporter = ProgressReporter(progress, stream.content_length)
         with stream, os.fdopen(fd, "wb") as out:
+            done = 0
             for chunk in stream.iter_chunks():
                 out.write(chunk)
+                done += len(chunk)
+                reporter.update(done)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, target)
@@ -140,3 +158,14 @@ def write_atomically(stream: ObjectStream, path: str | os.PathLike[str]) -> Obje
             os.unlink(temp)
         raise
     return stream.meta
+
+
+def _temp_beside(target: str) -> tuple[int, str]:
+    """A new, exclusive temp file next to ``target`` (same file system, so rename is atomic)."""
+    directory = os.path.dirname(os.path.abspath(target))
+    while True:
+        temp = os.path.join(directory, f".{os.path.basename(target)}.{secrets.token_hex(6)}.part")
+        try:
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temp
+        except FileExistsError:
+            continue

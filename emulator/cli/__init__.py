@@ -9,9 +9,14 @@ import sys
 import threading
 from pathlib import Path
 
+from ossemu import __version__
+
 from .. import logs
 from ..config import DEV_ACCESS_KEY_ID, EmulatorConfig
 from .errors import UserError
+from .formatting import HelpFormatter
+
+DEFAULT_RECEIVER_PORT = 23450
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     logs.use_format(getattr(args, "log_format", "text"))
+    args.argv = list(argv)  # what an interrupted `put` prints back as the command that resumes
     try:
         return int(args.run(args))
     except KeyboardInterrupt:
@@ -40,12 +46,14 @@ def _parser() -> argparse.ArgumentParser:
         prog="ossemu",
         description=("An offline Alibaba Cloud OSS emulator built around upload callbacks."),
     )
+    parser.add_argument("--version", action="version", version=f"ossemu {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser(
         "serve",
         help="run the OSS emulator",
         description="Run the OSS emulator in the foreground (Ctrl-C stops it).",
+        formatter_class=HelpFormatter,
     )
     _server_options(serve)
     _serving_options(serve)
@@ -55,10 +63,14 @@ def _parser() -> argparse.ArgumentParser:
         "dev",
         help="run the emulator and a callback receiver together",
         description="The emulator plus a callback receiver: what `make run` starts.",
+        formatter_class=HelpFormatter,
     )
     _server_options(dev)
     dev.add_argument(
-        "--receiver-port", type=int, default=23450, help="callback receiver port (default 23450)"
+        "--receiver-port",
+        type=int,
+        help=f"callback receiver port; 0 picks a free one (default {DEFAULT_RECEIVER_PORT}, "
+        "or a free one when --port is 0)",
     )
     dev.add_argument(
         "--bucket",
@@ -68,7 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     dev.set_defaults(run=_dev)
 
-    sub.add_parser("receiver", help="run a callback receiver (app-server side); see --help")
+    sub.add_parser(
+        "receiver",
+        help="run a callback receiver (app-server side); see --help",
+        add_help=False,  # `ossemu receiver --help` is the receiver's own parser
+    )
 
     from . import objects  # here, not at the top: only the object commands load the SDK
 
@@ -89,7 +105,9 @@ def _server_options(p: argparse.ArgumentParser) -> None:
         help=f"where buckets live (default $OSSEMU_DATA_DIR or {d.data_dir})",
     )
     p.add_argument("--access-key-id", help="default $OSS_ACCESS_KEY_ID, else the development key")
-    p.add_argument("--access-key-secret", help="default $OSS_ACCESS_KEY_SECRET")
+    p.add_argument(
+        "--access-key-secret", help="default $OSS_ACCESS_KEY_SECRET, else the development secret"
+    )
     p.add_argument(
         "--no-auth", action="store_true", help="accept requests without checking signatures"
     )
@@ -122,9 +140,20 @@ def _server_options(p: argparse.ArgumentParser) -> None:
         type=Path,
         help="PEM RSA key that signs callbacks (default: generated in the data dir)",
     )
-    p.add_argument("--public-url", help="base URL receivers use to reach the emulator's public key")
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    p.add_argument("--log-format", default="text", choices=["text", "json"])
+    p.add_argument(
+        "--public-url",
+        help="base URL receivers use to reach the emulator's public key (default: the bound "
+        "address)",
+    )
+    p.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="the least severe log line shown",
+    )
+    p.add_argument(
+        "--log-format", default="text", choices=["text", "json"], help="json: one object a line"
+    )
 
 
 def _serving_options(p: argparse.ArgumentParser) -> None:
@@ -262,9 +291,12 @@ def _dev(args: argparse.Namespace) -> int:
     server = _start_emulator(args).start()
     for name in args.bucket or ["examplebucket"]:  # the seed's bucket, ready to use
         server.services.storage.create_bucket(name)
+    receiver_port = args.receiver_port
+    if receiver_port is None:
+        receiver_port = 0 if args.port == 0 else DEFAULT_RECEIVER_PORT
     receiver = CallbackReceiver(
         args.host,
-        args.receiver_port,
+        receiver_port,
         fail_prefix=FAIL_PREFIX,  # POST to <receiver>/fail/... answers 500: the 203 case
         on_callback=lambda callback: logs.console(summary(callback), logger="ossemu.receiver"),
     )
@@ -272,7 +304,7 @@ def _dev(args: argparse.Namespace) -> int:
         receiver.start()
     except OSError as e:
         server.stop()
-        raise UserError(f"cannot start the receiver on port {args.receiver_port}: {e}") from e
+        raise UserError(f"cannot start the receiver on port {receiver_port}: {e}") from e
     _listening(server.url, server.config.data_dir)
     logs.console(f"callback receiver listening on {receiver.url}", receiver_url=receiver.url)
     logs.console(f"  (a callback URL under {FAIL_PREFIX} answers 500: the 203 case)")

@@ -7,6 +7,7 @@ import sys
 import time
 
 from ..receiver import CallbackReceiver, summary
+from .formatting import HelpFormatter
 
 FAIL_PREFIX = "/fail/"
 
@@ -26,22 +27,25 @@ def _status(text: str) -> int:
     return int(text)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Print each callback until Ctrl-C; exit 2 on a usage or listen error."""
+def build_parser() -> argparse.ArgumentParser:
+    """``ossemu receiver``'s options (its own parser: this command imports no Flask, no SDK)."""
     parser = _Parser(
         prog="ossemu receiver",
         description="Receive and verify OSS callbacks.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=23450, help="port to listen on (0: any free)")
+    parser.add_argument(
+        "--port", type=int, default=23450, help="port to listen on; 0 picks a free one"
+    )
     parser.add_argument("--echo", action="store_true", help="answer the received fields as JSON")
     parser.add_argument(
         "--trust-key-url",
         action="append",
         default=[],
         metavar="PREFIX",
-        help="also fetch public keys from URLs starting with PREFIX",
+        help="also fetch public keys from URLs starting with PREFIX (repeatable; default: "
+        "loopback URLs only)",
     )
     parser.add_argument("--status", type=_status, default=200, help="HTTP status to answer")
     parser.add_argument(
@@ -49,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         default=FAIL_PREFIX,
         help="paths under this prefix answer 500, so an upload gets 203 (empty: never)",
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print each callback until Ctrl-C; exit 2 on a usage or listen error."""
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except _UsageError as exc:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from ossemu.client import Callback, CallbackError, Client
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_dev_starts_both_creates_examplebucket_and_stops_cleanly(tmp_path):
@@ -51,3 +56,69 @@ def test_dev_starts_both_creates_examplebucket_and_stops_cleanly(tmp_path):
         out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0 and "Traceback" not in err
     assert "POST /?user=put_object verified" in out, "the console line shows the whole target"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_make_run(tmp_path, *assignments: str) -> tuple[subprocess.Popen[str], str, str]:
+    """`make run VAR=...` from the repository root, as a user types it: (process, emulator URL,
+    receiver URL). The venv is taken as set up (``-o``), and the Makefile's ossemu is this one."""
+    proc = subprocess.Popen(
+        ["make", "-s", "-o", ".venv/.installed", "run", *assignments]
+        + [f"BIN={os.path.dirname(sys.executable)}"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OSSEMU_DATA_DIR": str(tmp_path / "data")},
+        start_new_session=True,  # Ctrl-C reaches make and ossemu alike, as in a terminal
+    )
+    emulator = re.match(r"ossemu listening on (\S+) ", proc.stdout.readline()).group(1)
+    receiver = re.match(
+        r"callback receiver listening on (\S+)$", proc.stdout.readline().strip()
+    ).group(1)
+    return proc, emulator, receiver
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=15)
+    return err
+
+
+def test_make_run_port_and_receiver_port_reach_ossemu_dev(tmp_path):
+    port, receiver_port = free_port(), free_port()
+    proc, emulator, receiver = start_make_run(
+        tmp_path, f"PORT={port}", f"RECEIVER_PORT={receiver_port}"
+    )
+    try:
+        assert (emulator, receiver) == (
+            f"http://127.0.0.1:{port}",
+            f"http://127.0.0.1:{receiver_port}",
+        )
+        with Client(emulator, "ossemu-dev-key", "ossemu-dev-secret") as client:
+            result = client.get_bucket("examplebucket").put_object(
+                "k", b"x", callback=Callback(url=receiver)
+            )
+        assert result.callback_json() == {"Status": "OK"}
+    finally:
+        err = stop(proc)
+    assert "Traceback" not in err
+
+
+def test_make_run_port_0_picks_free_ports_for_both(tmp_path):
+    proc, emulator, receiver = start_make_run(tmp_path, "PORT=0")
+    try:
+        ports = {int(emulator.rsplit(":", 1)[1]), int(receiver.rsplit(":", 1)[1])}
+        assert len(ports) == 2 and not ports & {0, 8090, 23450}
+        with Client(emulator, "ossemu-dev-key", "ossemu-dev-secret") as client:
+            result = client.get_bucket("examplebucket").put_object(
+                "k", b"x", callback=Callback(url=receiver)
+            )
+        assert result.callback_json() == {"Status": "OK"}
+    finally:
+        stop(proc)

@@ -169,3 +169,39 @@ def test_every_configuration_flag_exists():
     ).stdout
     flags = set(re.findall(r"`(--[a-z-]+)`", README.split("## Configuration")[1].split("##")[0]))
     assert flags and all(flag in help_text for flag in flags), flags - set(help_text.split())
+
+
+def test_cli_block_runs_as_written(live, oss_emulator, callback_receiver, tmp_path):
+    """The `ossemu` block, line by line in bash, as the user's own files and shell would run it."""
+    script = live(block("sh", "ossemu mb oss://mybucket")).replace(
+        "/tmp/index.html", str(tmp_path / "index.html")
+    )
+    (tmp_path / "site" / "css").mkdir(parents=True)
+    (tmp_path / "site" / "index.html").write_text("<h1>hello</h1>")
+    (tmp_path / "site" / "css" / "a.css").write_text("h1{}")
+    (tmp_path / "big.iso").write_bytes(os.urandom(17 * 1024 * 1024))  # above the 16 MiB line
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith("OSS_")
+    }  # the block relies on the development key for a local endpoint
+    env["PATH"] = f"{os.path.dirname(sys.executable)}:{env['PATH']}"
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("created oss://mybucket\n")
+    assert "oss://mybucket/site/css/a.css  etag " in out and "uploaded 2 files" in out
+    assert 'callback answer: {"Status":"OK"}' in out
+    assert "  oss://mybucket\n" in out and "  oss://mybucket/big.iso\n" in out
+    assert (tmp_path / "index.html").read_text() == "<h1>hello</h1>"
+    assert "no unfinished uploads under oss://mybucket/" in out
+    assert out.endswith("deleted 3 objects under oss://mybucket/\ndeleted oss://mybucket\n")
+    (got,) = callback_receiver.wait_for(1)
+    assert got.form["object"] == "big.iso" and got.verified
+    assert oss_emulator.callbacks(bucket="mybucket")[0]["operation"] == "CompleteMultipartUpload"
