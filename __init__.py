@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .client import (
         AccessDenied,
+        AssumeRoleProvider,
         Bucket,
         BucketAlreadyExists,
         BucketInfo,
@@ -59,15 +60,20 @@ if TYPE_CHECKING:
         RetryPolicy,
         ServerError,
         SignatureDoesNotMatch,
+        StsCredentials,
+        StsError,
+        assume_role,
         callback_string_to_sign,
         combine,
         crc64,
         encode_callback_vars,
+        prefix_policy,
         verify_callback_request,
     )
 
 __all__ = [
     "AccessDenied",
+    "AssumeRoleProvider",
     "Bucket",
     "BucketAlreadyExists",
     "BucketInfo",
@@ -108,10 +114,14 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "SignatureDoesNotMatch",
+    "StsCredentials",
+    "StsError",
+    "assume_role",
     "callback_string_to_sign",
     "combine",
     "crc64",
     "encode_callback_vars",
+    "prefix_policy",
     "verify_callback_request",
 ]
 

@@ -65,9 +65,11 @@ from .models import (
     PutObjectResult,
 )
 from .retry import RetryPolicy
+from .sts import AssumeRoleProvider, StsCredentials, StsError, assume_role, prefix_policy
 
 __all__ = [
     "AccessDenied",
+    "AssumeRoleProvider",
     "Bucket",
     "BucketAlreadyExists",
     "BucketInfo",
@@ -108,9 +110,13 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "SignatureDoesNotMatch",
+    "StsCredentials",
+    "StsError",
+    "assume_role",
     "callback_string_to_sign",
     "combine",
     "crc64",
     "encode_callback_vars",
+    "prefix_policy",
     "verify_callback_request",
 ]

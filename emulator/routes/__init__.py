@@ -20,11 +20,12 @@ from flask import Flask, Response, request
 from werkzeug.routing import PathConverter
 
 from ..access_log import OPERATION, request_id_of
+from ..iam import authorize as iam
 from ..protocol.auth import SUBRESOURCES, Principal, SignedRequest, authenticate, deny_anonymous
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
 from ..services import Services, services
-from . import buckets, control, multipart, objects, service
+from . import buckets, control, multipart, objects, service, sts
 from .body import abort_connection
 from .parsing import OssRequest
 
@@ -99,6 +100,8 @@ def register_routes(app: Flask) -> None:
 
 def dispatch(_path: str = "") -> Response:
     svc = services()
+    if sts.is_sts_request(request):  # STS shares the endpoint, as the SDKs can be pointed at it
+        return sts.handle(svc, request)
     req = OssRequest.from_flask(request, svc.config.domain, request_id_of(request.environ))
     level = "object" if req.key is not None else "bucket" if req.bucket is not None else "service"
     principal = _authenticate(svc, req)
@@ -106,7 +109,7 @@ def dispatch(_path: str = "") -> Response:
     sub = next((s for s in _DISPATCH if s in req.args), None)
     route = None if unsupported else ROUTES.get((req.method, level, sub))
     # Before the route is known to exist: an unsigned caller learns nothing of the API.
-    authorize(svc, principal, route)
+    authorize(svc, principal, route, req)
     if unsupported:
         raise OssError("NotImplemented")
     if route is None:
@@ -120,20 +123,30 @@ def _authenticate(svc: Services, req: OssRequest) -> Principal:
     """Who sent the request (a bad signature raises here, whatever the route)."""
     if not svc.config.auth:
         return Principal(svc.config.access_key_id)  # auth off: every caller is the owner
-    secrets = {svc.config.access_key_id: svc.config.access_key_secret}
     signed = SignedRequest(req.method, req.bucket, req.key, req.query, req.headers)
-    return authenticate(signed, secrets, now=svc.clock.now(), wall=time.time())
+    lookup = svc.credentials.lookup
+    return authenticate(signed, lookup, now=svc.clock.now(), wall=time.time())
 
 
-def authorize(svc: Services, principal: Principal, route: Route | None) -> None:
+def authorize(svc: Services, principal: Principal, route: Route | None, req: OssRequest) -> None:
     """The one decision whether ``principal`` may call ``route`` (None: no such operation).
 
-    Today every bucket is private and owned by the one long-term key: a signed caller may do
-    anything, an anonymous one only what needs no signature. Bucket ACLs and policies go here.
+    Every bucket is private and owned by the one long-term key: its signed callers may do
+    anything, an anonymous one only what needs no signature, and an STS session what its
+    session policy allows. Bucket ACLs and policies go here.
     """
     needs = route.auth if route is not None else "signature"
     if principal.anonymous and needs == "signature":
         raise deny_anonymous()
+    request.environ[iam.PRINCIPAL] = principal
+    if route is None or principal.policy is None:
+        return
+    region = svc.config.region
+    pairs = iam.needs(route.operation, req.bucket, req.key, req.headers, region)
+    context = iam.context_of(
+        route.operation, req.args, req.headers, request.remote_addr, svc.clock.now()
+    )
+    iam.check(principal, pairs, context)
 
 
 def _log_name(operation: str, req: OssRequest) -> str:
