@@ -155,3 +155,55 @@ def test_expired_token_is_refused_by_every_sdk(oss_emulator, oss_bucket, oss_sts
     late = requests.put(url, data=b"x")
     assert late.status_code == 403 and "SecurityTokenExpired" in late.text
     assert [o.key for o in oss_bucket.list_objects()] == ["early.txt"]
+
+
+def test_multi_delete_and_copy_are_checked_key_by_key(
+    oss_emulator, oss_bucket, oss_sts_credentials
+):
+    oss_bucket.put_object(f"{PREFIX}a", b"a")
+    oss_bucket.put_object("shared/b", b"b")
+    creds = oss_sts_credentials(
+        PREFIX,
+        actions=["oss:PutObject", "oss:GetObject", "oss:DeleteObject"],
+        bucket=oss_bucket.name,
+    )
+    auth = oss2.StsAuth(creds.access_key_id, creds.access_key_secret, creds.security_token)
+    bucket = oss2.Bucket(auth, oss_emulator.url, oss_bucket.name)
+    with pytest.raises(oss2.exceptions.AccessDenied):  # one key outside: nothing is deleted
+        bucket.batch_delete_objects([f"{PREFIX}a", "shared/b"])
+    with pytest.raises(oss2.exceptions.AccessDenied):  # may write the target, not read the source
+        bucket.copy_object(oss_bucket.name, "shared/b", f"{PREFIX}copy")
+    bucket.copy_object(oss_bucket.name, f"{PREFIX}a", f"{PREFIX}copy")
+    assert bucket.batch_delete_objects([f"{PREFIX}a", f"{PREFIX}copy"]).deleted_keys
+    assert [o.key for o in oss_bucket.list_objects()] == ["shared/b"]
+
+
+def test_explicit_deny_in_the_session_policy_wins(oss_emulator, oss_bucket, oss_sts_credentials):
+    import json
+
+    policy = json.dumps(
+        {
+            "Version": "1",
+            "Statement": [
+                {"Effect": "Allow", "Action": "oss:*", "Resource": "acs:oss:*:*:*"},
+                {
+                    "Effect": "Deny",
+                    "Action": ["oss:PutObject"],
+                    "Resource": f"acs:oss:*:*:{oss_bucket.name}/locked/*",
+                },
+            ],
+        }
+    )
+    creds = oss_sts_credentials(policy=policy)
+    client = Client(
+        oss_emulator.url,
+        creds.access_key_id,
+        creds.access_key_secret,
+        security_token=creds.security_token,
+    )
+    bucket = client.get_bucket(oss_bucket.name)
+    bucket.put_object("open/x", b"1")
+    assert [o.key for o in bucket.list_objects()] == ["open/x"]
+    with pytest.raises(AccessDenied):
+        bucket.put_object("locked/x", b"1")
+    assert [b.name for b in client.list_buckets()]  # oss:* also covers ListBuckets
