@@ -69,9 +69,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("receiver", help="run a callback receiver (app-server side); see --help")
 
-    from . import objects  # here, not at the top: only the object commands load the SDK
+    from . import objects, sts  # here, not at the top: only these commands load the SDK
 
     objects.register(sub)
+    sts.register(sub)
     return parser
 
 
