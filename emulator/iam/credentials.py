@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ..protocol.auth import Credential
+from ..protocol.auth import Credential, Principal
 from ..protocol.errors import Forbidden
 from .tokens import SessionClaims, TokenSeal, new_key_pair
 
@@ -105,8 +105,13 @@ class Credentials:
         return TemporaryCredentials(key_id, secret, self.seal.seal(claims), expiration)
 
 
-def principal_for(credentials: Credentials, access_key_id: str, token: str | None) -> Credential:
-    """The hook for other auth paths (the PostObject form's ``OSSAccessKeyId`` /
-    ``x-oss-credential`` plus ``x-oss-security-token`` field): key id and token -> the
-    credential (secret to check the policy signature, session policy), or OSS's 403."""
-    return credentials.lookup(access_key_id, token or None)
+def principal_for(
+    credentials: Credentials, access_key_id: str, token: str | None
+) -> tuple[Principal, str]:
+    """The hook for auth paths outside ``protocol.auth`` (the PostObject form's
+    ``OSSAccessKeyId`` or ``x-oss-credential`` with its ``x-oss-security-token`` field): the
+    principal (with its session policy, for ``authorize``) and the secret to check the form's
+    signature with; OSS's 403 for an unknown key or a bad, foreign or expired token. An empty
+    token counts as none, as oss2's form example sends one."""
+    credential = credentials.lookup(access_key_id, token or None)
+    return Principal.of(access_key_id, credential), credential.secret

@@ -247,8 +247,8 @@ def _authenticate(call: StsCall, credentials: Credentials, wall: float) -> Calle
     else:
         key_id, token, stamp = (
             call.param("AccessKeyId") or "",
-            call.param("SecurityToken"),
-            call.param("Timestamp"),
+            call.param("SecurityToken") or "",
+            call.param("Timestamp") or "",
         )
         if not key_id:
             raise StsError(400, "MissingAccessKeyId", "AccessKeyId is mandatory for this action.")

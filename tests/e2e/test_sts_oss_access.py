@@ -113,8 +113,10 @@ def test_oss2_multipart_needs_put_object_and_list_parts_its_own_action(
     assert stored(oss_bucket, key)
 
 
-def test_oss_v2_static_provider_with_token(oss_emulator, oss_bucket, scoped):
+@pytest.mark.parametrize("version", ["v1", "v4"])
+def test_oss_v2_static_provider_with_token(oss_emulator, oss_bucket, scoped, version):
     cfg = oss.config.load_default()
+    cfg.signature_version = version  # its V1 signer sends the token as "security-token"
     cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(
         scoped.access_key_id, scoped.access_key_secret, scoped.security_token
     )
@@ -128,7 +130,7 @@ def test_oss_v2_static_provider_with_token(oss_emulator, oss_bucket, scoped):
         client.put_object(oss.PutObjectRequest(bucket=oss_bucket.name, key="x/v2", body=b"no"))
     assert "AccessDenied" in str(info.value)
     url = client.presign(oss.GetObjectRequest(bucket=oss_bucket.name, key=f"{PREFIX}v2")).url
-    assert "x-oss-security-token=" in url
+    assert ("security-token=" if version == "v1" else "x-oss-security-token=") in url
     assert requests.get(url).content == b"v2"
     assert not stored(oss_bucket, "x/v2")
 
@@ -143,9 +145,18 @@ def test_expired_token_is_refused_by_every_sdk(oss_emulator, oss_bucket, oss_sts
     ).get_bucket(oss_bucket.name)
     auth = oss2.StsAuth(creds.access_key_id, creds.access_key_secret, creds.security_token)
     theirs = oss2.Bucket(auth, oss_emulator.url, oss_bucket.name)
+    cfg = oss.config.load_default()
+    cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(
+        creds.access_key_id, creds.access_key_secret, creds.security_token
+    )
+    cfg.region, cfg.endpoint = "cn-hangzhou", oss_emulator.url
+    v2 = oss.Client(cfg)
     url = ours.sign_url("PUT", "late-url.txt", 3600)
     ours.put_object("early.txt", b"in time")
     oss_emulator.advance_clock(901)
+    with pytest.raises(oss.exceptions.OperationError) as v2_info:
+        v2.put_object(oss.PutObjectRequest(bucket=oss_bucket.name, key="late3", body=b"x"))
+    assert "SecurityTokenExpired" in str(v2_info.value)
     with pytest.raises(ServerError) as info:
         ours.put_object("late.txt", b"too late")
     assert (info.value.status, info.value.code) == (403, "SecurityTokenExpired")

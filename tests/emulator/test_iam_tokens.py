@@ -108,3 +108,21 @@ def test_a_token_from_a_key_no_longer_configured_is_invalid(tmp_path):
     with pytest.raises(Forbidden) as info:
         rotated.lookup(issued.access_key_id, issued.security_token)
     assert info.value.code == "InvalidSecurityToken"
+
+
+def test_the_post_object_hook_turns_key_and_token_into_a_principal(tmp_path):
+    from ossemu.emulator.iam.credentials import principal_for
+
+    creds = credentials(tmp_path)
+    issued = creds.issue("main", duration=900, policy="P", role_arn="arn", session_name="s")
+    principal, secret = principal_for(creds, issued.access_key_id, issued.security_token)
+    assert (principal.access_key_id, principal.policy, secret) == (
+        issued.access_key_id,
+        "P",
+        issued.secret,
+    )
+    owner, _ = principal_for(creds, "main", "")  # an empty form field is no token
+    assert owner.policy is None
+    with pytest.raises(Forbidden) as info:
+        principal_for(creds, issued.access_key_id, "")
+    assert info.value.code == "InvalidAccessKeyId"

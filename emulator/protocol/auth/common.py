@@ -127,7 +127,7 @@ def long_term(secrets: Mapping[str, str]) -> CredentialLookup:
         if secret is None:
             raise Forbidden("InvalidAccessKeyId", OSSAccessKeyId=access_key_id)
         if token:
-            raise Forbidden("InvalidSecurityToken", SecurityToken=token[:64])
+            raise Forbidden("InvalidSecurityToken", OSSAccessKeyId=access_key_id)
         return Credential(secret)
 
     return lookup
