@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .client import (
         AccessDenied,
+        AssumeRoleProvider,
         Bucket,
         BucketAlreadyExists,
         BucketInfo,
@@ -60,15 +61,20 @@ if TYPE_CHECKING:
         RetryPolicy,
         ServerError,
         SignatureDoesNotMatch,
+        StsCredentials,
+        StsError,
+        assume_role,
         callback_string_to_sign,
         combine,
         crc64,
         encode_callback_vars,
+        prefix_policy,
         verify_callback_request,
     )
 
 __all__ = [
     "AccessDenied",
+    "AssumeRoleProvider",
     "Bucket",
     "BucketAlreadyExists",
     "BucketInfo",
@@ -110,10 +116,14 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "SignatureDoesNotMatch",
+    "StsCredentials",
+    "StsError",
+    "assume_role",
     "callback_string_to_sign",
     "combine",
     "crc64",
     "encode_callback_vars",
+    "prefix_policy",
     "verify_callback_request",
 ]
 

@@ -66,9 +66,11 @@ from .models import (
 )
 from .post_form import PostObjectForm
 from .retry import RetryPolicy
+from .sts import AssumeRoleProvider, StsCredentials, StsError, assume_role, prefix_policy
 
 __all__ = [
     "AccessDenied",
+    "AssumeRoleProvider",
     "Bucket",
     "BucketAlreadyExists",
     "BucketInfo",
@@ -110,9 +112,13 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "SignatureDoesNotMatch",
+    "StsCredentials",
+    "StsError",
+    "assume_role",
     "callback_string_to_sign",
     "combine",
     "crc64",
     "encode_callback_vars",
+    "prefix_policy",
     "verify_callback_request",
 ]

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from typing import Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 import requests
@@ -245,6 +246,12 @@ class Credentials:
     security_token: str | None = field(default=None, repr=False)
 
 
+class CredentialsProvider(Protocol):
+    """Anything that hands out current credentials, e.g. :class:`~.sts.AssumeRoleProvider`."""
+
+    def get_credentials(self) -> Credentials: ...
+
+
 def split_query(query: str) -> list[tuple[str, str]]:
     """Decode a raw query string into pairs; ``+`` stays ``+`` (we never encode space as ``+``)."""
     pairs = []
@@ -267,13 +274,24 @@ class Signer:
     immutable, so one signer is shared by all threads of a client.
     """
 
-    def __init__(self, credentials: Credentials, version: str = "v4", region: str = "") -> None:
+    def __init__(
+        self,
+        credentials: Credentials | CredentialsProvider,
+        version: str = "v4",
+        region: str = "",
+    ) -> None:
         if version not in ("v1", "v4"):
             raise ValueError(f"signature_version must be 'v1' or 'v4', not {version!r}")
-        self.credentials = credentials
+        self._credentials = credentials
         self.version = version
         self.region = region
         self.clock_offset = 0.0
+
+    @property
+    def credentials(self) -> Credentials:
+        """The credentials to sign with now (a provider is asked on every request)."""
+        creds = self._credentials
+        return creds if isinstance(creds, Credentials) else creds.get_credentials()
 
     def now(self) -> datetime:
         """The (skew-corrected) current time in UTC."""

@@ -8,7 +8,7 @@ from types import TracebackType
 
 import requests
 
-from .auth import Credentials, Signer
+from .auth import Credentials, CredentialsProvider, Signer
 from .bucket import Bucket
 from .endpoint import DEFAULT_LOCAL_REGION, Endpoint, validate_bucket_name
 from .exceptions import ClientError
@@ -55,6 +55,8 @@ class Client:
     to a local emulator; ``Client("oss-cn-hangzhou.aliyuncs.com")`` uses https, virtual-hosted
     buckets and credentials from ``OSS_ACCESS_KEY_ID``/``OSS_ACCESS_KEY_SECRET``.
     ``max_retries`` is the number of replays after the first attempt (or a ``RetryPolicy``).
+    Temporary credentials: ``security_token=`` with an STS key pair, or a
+    ``credentials_provider`` (e.g. :class:`~.sts.AssumeRoleProvider`) asked on every request.
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class Client:
         enable_crc: bool = True,
         session: requests.Session | None = None,
         security_token: str | None = None,
+        credentials_provider: CredentialsProvider | None = None,
     ) -> None:
         version = str(signature_version).lower()
         if version not in ("v1", "v4"):
@@ -80,7 +83,11 @@ class Client:
         self.region = _region(self.endpoint, region, version)
         self.signature_version = version
         self.enable_crc = enable_crc
-        credentials = _credentials(access_key_id, access_key_secret, security_token)
+        credentials: Credentials | CredentialsProvider = (
+            credentials_provider
+            if credentials_provider is not None
+            else _credentials(access_key_id, access_key_secret, security_token)
+        )
         retry = max_retries if isinstance(max_retries, RetryPolicy) else RetryPolicy(max_retries)
         self._transport = Transport(
             self.endpoint,

@@ -16,6 +16,8 @@ from .callbacks.signing import load_or_create_private_key, public_key_pem
 from .clock import SharedClock
 from .config import EmulatorConfig
 from .faults import FaultInjector
+from .iam.credentials import Credentials
+from .iam.tokens import TokenSeal
 from .protocol.errors import OssError
 from .routes import ROUTES, register_routes
 from .routes.responses import render_error
@@ -53,7 +55,12 @@ def create_app(config: EmulatorConfig) -> Flask:
     faults = FaultInjector(
         data_dir / "faults.sqlite3", {route.operation for route in ROUTES.values()}
     )
-    services = Services(config, storage, delivery, journal, public_key_pem(key), faults, clock)
+    # STS tokens are sealed with a key in the data dir: every worker, and a restart, opens them.
+    keys = {config.access_key_id: config.access_key_secret}
+    credentials = Credentials(keys, TokenSeal.in_dir(data_dir), clock.now)
+    services = Services(
+        config, storage, delivery, journal, public_key_pem(key), faults, clock, credentials
+    )
 
     # No static folder: Flask's default /static/<path> route would shadow a bucket named
     # "static" (its objects could be written but never read) and skip the signature check.

@@ -11,7 +11,7 @@ to open or close, where a server per test cost ~50 ms of teardown.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -19,7 +19,7 @@ import pytest
 from .config import DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET, EmulatorConfig
 
 if TYPE_CHECKING:
-    from ossemu.client import Bucket, Client
+    from ossemu.client import Bucket, Client, StsCredentials
 
     from .receiver import CallbackReceiver, ReceiverScope
     from .server import EmulatorServer
@@ -112,6 +112,42 @@ def oss_bucket(oss_client: Client, oss_emulator: EmulatorServer) -> Iterator[Buc
     bucket = oss_client.create_bucket(name)
     yield bucket
     oss_emulator.drop_bucket(name)
+
+
+@pytest.fixture
+def oss_sts_credentials(oss_emulator: EmulatorServer) -> Callable[..., StsCredentials]:
+    """A factory of temporary credentials from the emulator's own STS (AssumeRole).
+
+    ``oss_sts_credentials(prefix="user-42/", actions=["oss:PutObject"], bucket="b")`` confines
+    the session to ``b/user-42/*`` (``oss:ListObjects`` allows listings under the prefix);
+    ``policy=`` passes a session policy as is, ``policy=None`` with no prefix and no actions
+    gives an unrestricted session. Expiry follows the emulator's clock (``advance_clock``).
+    """
+    from ossemu.client import assume_role, prefix_policy
+
+    def issue(
+        prefix: str | None = None,
+        *,
+        actions: Iterable[str] | None = None,
+        bucket: str = "*",
+        policy: str | None = None,
+        duration_seconds: int = 3600,
+        role_arn: str = "acs:ram::1000000000000001:role/ossemu-test",
+    ) -> StsCredentials:
+        if policy is None and (prefix is not None or actions is not None):
+            default = ("oss:PutObject", "oss:GetObject")
+            policy = prefix_policy(bucket, prefix or "", default if actions is None else actions)
+        return assume_role(
+            oss_emulator.url,
+            oss_emulator.access_key_id,
+            oss_emulator.access_key_secret,
+            role_arn,
+            "pytest",
+            policy=policy,
+            duration_seconds=duration_seconds,
+        )
+
+    return issue
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from .callbacks import CallbackEngine, CallbackJournal
 from .clock import SharedClock
 from .config import EmulatorConfig
 from .faults import FaultInjector
+from .iam.credentials import Credentials
 from .storage import ObjectStore, Storage
 
 EXTENSION = "ossemu"  # the key in ``app.extensions``
@@ -31,6 +32,8 @@ class Services:
     public_key_pem: bytes
     faults: FaultInjector
     clock: SharedClock
+    #: Long-term and STS credentials: the lookup every signature check asks.
+    credentials: Credentials
     #: Unexpected exceptions (500s) since the last ``take_errors()``: fixtures re-raise them.
     errors: list[BaseException] = field(default_factory=list)
 

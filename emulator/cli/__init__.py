@@ -86,9 +86,10 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,  # `ossemu receiver --help` is the receiver's own parser
     )
 
-    from . import objects  # here, not at the top: only the object commands load the SDK
+    from . import objects, sts  # here, not at the top: only these commands load the SDK
 
     objects.register(sub)
+    sts.register(sub)
     return parser
 
 

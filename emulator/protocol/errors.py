@@ -55,6 +55,14 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "0002-00000902",
     ),
     "InvalidArgument": (400, "The argument is invalid.", "0017-00000001"),
+    # STS tokens (docs/direct-upload.md section 5.2).
+    "InvalidSecurityToken": (403, "The security token you provided is invalid.", "0002-00000006"),
+    "AccessKeyIdAndSecurityTokenNotMatch": (
+        403,
+        "The OSS access key id and security token you provided does not match.",
+        "0002-00000004",
+    ),
+    "SecurityTokenExpired": (403, "The security token you provided has expired.", "0002-00000007"),
     "InvalidBucketName": (400, "The specified bucket is not valid.", "0015-00000101"),
     "InvalidDigest": (400, "The Content-MD5 you specified was invalid.", "0016-00000106"),
     "InvalidCRC64": (

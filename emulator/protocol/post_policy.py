@@ -21,11 +21,18 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .auth.common import MAX_PRESIGN_SECONDS, MAX_SKEW_SECONDS, V4_ALGORITHM, compare, secret_for
+from .auth.common import (
+    MAX_PRESIGN_SECONDS,
+    MAX_SKEW_SECONDS,
+    V4_ALGORITHM,
+    CredentialLookup,
+    compare,
+    long_term,
+)
 from .auth.v1 import v1_signature
 from .auth.v4 import v4_signature, v4_signing_key
 from .errors import BadRequest, Forbidden, OssError, invalid_argument
@@ -226,11 +233,21 @@ def has_signature(fields: Mapping[str, str]) -> bool:
     return any(name in fields for name in ("ossaccesskeyid", "policy", "signature", *_V4_FIELDS))
 
 
-def verify_form_signature(fields: Mapping[str, str], secrets: Mapping[str, str], now: float) -> str:
-    """Check the form's V1 or V4 policy signature; return the signer's access key id."""
+def verify_form_signature(
+    fields: Mapping[str, str], keys: CredentialLookup | Mapping[str, str], now: float
+) -> str:
+    """Check the form's V1 or V4 policy signature; return the signer's access key id.
+
+    ``keys`` resolves the key id with the form's ``x-oss-security-token`` field (an STS
+    session's secret), or is a plain dict of long-term keys."""
+    lookup = long_term(keys) if isinstance(keys, Mapping) else keys
+
+    def secret_for(access_key_id: str) -> str:
+        return lookup(access_key_id, fields.get("x-oss-security-token") or None).secret
+
     version = fields.get("x-oss-signature-version")
     if version is not None:
-        return _verify_v4(fields, version, secrets, now)
+        return _verify_v4(fields, version, secret_for, now)
     access_key_id, policy = fields.get("ossaccesskeyid"), fields.get("policy")
     signature = fields.get("signature")
     if policy is None:
@@ -243,13 +260,13 @@ def verify_form_signature(fields: Mapping[str, str], secrets: Mapping[str, str],
         raise _missing("OSSAccessKeyId", "0002-00000706")
     if not access_key_id:
         raise _missing("OSSAccessKeyId", "0002-00000707", empty=True)
-    secret = secret_for(access_key_id, secrets)
+    secret = secret_for(access_key_id)
     _compare(v1_signature(secret, policy), signature, access_key_id, policy)
     return access_key_id
 
 
 def _verify_v4(
-    fields: Mapping[str, str], version: str, secrets: Mapping[str, str], now: float
+    fields: Mapping[str, str], version: str, secret_for: Callable[[str], str], now: float
 ) -> str:
     if version != V4_ALGORITHM:
         message = f"x-oss-signature-version must be {V4_ALGORITHM} (OSS2 forms are not supported)."
@@ -272,7 +289,7 @@ def _verify_v4(
         raise invalid_argument(message, "x-oss-credential", credential, ec="0002-00000710")
     access_key_id, date, region = parts[0], parts[1], parts[2]
     _check_v4_date(stamp, date, now)
-    secret = secret_for(access_key_id, secrets)
+    secret = secret_for(access_key_id)
     expected = v4_signature(v4_signing_key(secret, date, region), fields["policy"])
     _compare(expected, fields["x-oss-signature"], access_key_id, fields["policy"])
     return access_key_id

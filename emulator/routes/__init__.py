@@ -20,11 +20,12 @@ from flask import Flask, Response, request
 from werkzeug.routing import PathConverter
 
 from ..access_log import OPERATION, request_id_of
+from ..iam import authorize as iam
 from ..protocol.auth import SUBRESOURCES, Principal, SignedRequest, authenticate
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
 from ..services import Services, services
-from . import buckets, control, multipart, objects, post_object, service
+from . import buckets, control, multipart, objects, post_object, service, sts
 from .authorization import AuthKind, authorize
 from .body import abort_connection
 from .parsing import OssRequest
@@ -98,6 +99,8 @@ def register_routes(app: Flask) -> None:
 
 def dispatch(_path: str = "") -> Response:
     svc = services()
+    if sts.is_sts_request(request):  # STS shares the endpoint, as the SDKs can be pointed at it
+        return sts.handle(svc, request)
     req = OssRequest.from_flask(request, svc.config.domain, request_id_of(request.environ))
     level = "object" if req.key is not None else "bucket" if req.bucket is not None else "service"
     principal = _authenticate(svc, req)
@@ -107,8 +110,19 @@ def dispatch(_path: str = "") -> Response:
     # Before the route is known to exist: an unsigned caller learns nothing of the API. A form
     # upload's principal is in its body: its handler asks once it has read the fields.
     needs = route.auth if route is not None else "signature"
+    request.environ[iam.PRINCIPAL] = principal
     if needs != "post-policy":
-        authorize(svc, principal, needs, bucket=req.bucket)
+        authorize(
+            svc,
+            principal,
+            needs,
+            operation=route.operation if route is not None else None,
+            bucket=req.bucket,
+            key=req.key,
+            headers=req.headers,
+            args=req.args,
+            remote_addr=request.remote_addr,
+        )
     if unsupported:
         raise OssError("NotImplemented")
     if route is None:
@@ -122,9 +136,9 @@ def _authenticate(svc: Services, req: OssRequest) -> Principal:
     """Who sent the request (a bad signature raises here, whatever the route)."""
     if not svc.config.auth:
         return Principal(svc.config.access_key_id)  # auth off: every caller is the owner
-    secrets = {svc.config.access_key_id: svc.config.access_key_secret}
     signed = SignedRequest(req.method, req.bucket, req.key, req.query, req.headers)
-    return authenticate(signed, secrets, now=svc.clock.now(), wall=time.time())
+    lookup = svc.credentials.lookup
+    return authenticate(signed, lookup, now=svc.clock.now(), wall=time.time())
 
 
 def _log_name(operation: str, req: OssRequest) -> str:

@@ -12,6 +12,7 @@ from flask import Response
 from werkzeug.wsgi import wrap_file
 
 from ..callbacks import parse_callback
+from ..iam import authorize as iam
 from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, check_preconditions, http_date, parse_range
 from ..protocol.xml import encode_key, etag, parse_delete_keys, render, timestamp
@@ -158,6 +159,11 @@ def delete_multiple_objects(req: OssRequest) -> Response:
     body = b"".join(req.body_chunks())
     check_content_md5(body, req.headers.get("content-md5"))
     keys, quiet = parse_delete_keys(body)
+    principal = req.environ.get(iam.PRINCIPAL)
+    for key in keys:  # every key, before any is deleted
+        iam.check_key(
+            principal, "oss:DeleteObject", services().config.region, req.bucket or "", key
+        )
     store = storage()
     store.get_bucket(req.bucket or "")
     for key in keys:

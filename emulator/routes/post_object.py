@@ -19,8 +19,9 @@ from urllib.parse import quote, urlencode, urlsplit
 from flask import Response
 
 from ..callbacks import CallbackSpec, parse_callback
+from ..iam.credentials import principal_for
 from ..protocol.auth import ANONYMOUS, Principal
-from ..protocol.errors import BadRequest, CallbackFailed, Forbidden, invalid_argument
+from ..protocol.errors import BadRequest, CallbackFailed, invalid_argument
 from ..protocol.form import Form, read_form
 from ..protocol.post_policy import (
     Policy,
@@ -56,9 +57,18 @@ def post_object(req: OssRequest) -> Response:
     if not fields.get("key"):
         raise invalid_argument(NO_KEY, "key")
     principal, policy = _authenticate_form(svc, fields, bucket)
-    authorize(svc, principal, "post-policy", bucket=bucket)
-    spec = _callback_spec(svc, fields)
     key = fields["key"].replace("${filename}", form.filename)  # after the policy saw it
+    authorize(
+        svc,
+        principal,
+        "post-policy",
+        operation="PostObject",
+        bucket=bucket,
+        key=key,
+        headers=req.headers,
+        remote_addr=req.environ.get("REMOTE_ADDR"),
+    )
+    spec = _callback_spec(svc, fields)
     meta = storage().put_object(
         bucket,
         key,
@@ -85,18 +95,15 @@ def _authenticate_form(
 ) -> tuple[Principal, Policy | None]:
     """Who signed the form's policy (anonymous when it carries no signature), and the policy,
     checked: expiration and every condition but the size, which is checked as the file flows."""
-    if fields.get("x-oss-security-token"):
-        # No temporary credentials exist here yet: the token's key is unknown, as on OSS.
-        access_key_id = fields.get("ossaccesskeyid") or fields.get("x-oss-credential", "")
-        raise Forbidden("InvalidAccessKeyId", OSSAccessKeyId=access_key_id.partition("/")[0])
     now = svc.clock.now()
     if not svc.config.auth:
         principal = Principal(svc.config.access_key_id)  # auth off: every caller is the owner
     elif not has_signature(fields):
         return ANONYMOUS, None
     else:
-        secrets = {svc.config.access_key_id: svc.config.access_key_secret}
-        principal = Principal(verify_form_signature(fields, secrets, now))
+        access_key_id = verify_form_signature(fields, svc.credentials.lookup, now)
+        token = fields.get("x-oss-security-token")
+        principal, _ = principal_for(svc.credentials, access_key_id, token)
     if "policy" not in fields:
         return principal, None
     policy = decode_policy(fields["policy"])

@@ -272,11 +272,11 @@ REFUSED_FORMS = {
         "AccessDenied",
         "0003-00000001",
     ),
-    "security token": (
+    "a security token sent with the main key": (
         lambda e, b: [("key", "k"), ("x-oss-security-token", "CAIS-token"), *signed(e, b)],
         403,
-        "InvalidAccessKeyId",
-        "0002-00000902",
+        "InvalidSecurityToken",
+        "0002-00000006",
     ),
     "bad object acl": (
         lambda e, b: [("key", "k"), ("x-oss-object-acl", "everyone"), *signed(e, b)],

@@ -122,6 +122,25 @@ def test_clock_snippet_passes_in_a_users_project(pytester):
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
+def test_sts_snippet_passes_in_a_users_project(pytester):
+    pytester.makepyfile(block("python", "def test_user_uploads_only_under_their_prefix"))
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_sts_app_server_snippet_with_the_official_sdks(live, oss_emulator, oss_client):
+    code = live(block("python", "from alibabacloud_sts20150401"))
+    run_python(code.replace('"127.0.0.1:8090"', f'"127.0.0.1:{oss_emulator.port}"'))
+    assert oss_client.get_bucket("examplebucket").get_object("user-42/avatar.png") == b"png"
+
+
+def test_sts_shell_exports(live):
+    script = block("sh", "ossemu sts")
+    echoed = run_shell(
+        live(script).replace(".venv/bin/ossemu", f"{sys.executable} -m ossemu.emulator")
+    )
+    assert echoed.stdout.startswith("STS.")
+
+
 @pytest.mark.parametrize("marker", ["import oss2", "import alibabacloud_oss_v2"])
 def test_official_python_sdk_snippets(live, marker, oss_client):
     run_python(live(block("python", marker)))

@@ -47,6 +47,7 @@ CONTROL_API = {
     ("/_ossemu/callbacks", frozenset({"GET", "DELETE", "HEAD", "OPTIONS"})),
     ("/_ossemu/faults", frozenset({"GET", "POST", "DELETE", "HEAD", "OPTIONS"})),
     ("/_ossemu/reset", frozenset({"POST", "OPTIONS"})),
+    ("/_ossemu/clock", frozenset({"GET", "POST", "DELETE", "HEAD", "OPTIONS"})),
 }
 
 

@@ -2,8 +2,9 @@
 
 The route layer turns the wire request into a :class:`SignedRequest` and calls
 :func:`authenticate`, which yields a :class:`Principal` (anonymous when the request carries no
-signature at all); everything here is a pure function of that value, the secrets and the clock's
-``now``. There is one function per spec step (docs/oss-protocol.md section 7), each pinned by the
+signature at all); everything here is a pure function of that value, a credential lookup (key id
+and SecurityToken -> secret and session policy, see ``emulator.iam``) and the clock's ``now``.
+There is one function per spec step (docs/oss-protocol.md section 7), each pinned by the
 SDKs' published vectors in ``tests/emulator/test_auth.py``. The client keeps its own signer on
 purpose: shared code would hide a signing bug from the emulator that is meant to catch it.
 
@@ -32,7 +33,11 @@ from .common import (
     URL_MARKERS,
     V4_ALGORITHM,
     V4_TERMINATOR,
+    Credential,
+    CredentialLookup,
     SignedRequest,
+    long_term,
+    token_of,
 )
 from .presigned import verify_v1_query, verify_v4_query
 from .v1 import v1_canonical_resource, v1_signature, v1_string_to_sign, verify_v1_header
@@ -47,10 +52,18 @@ from .v4 import (
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request is from: a long-term access key today; an STS session or a POST policy's
-    signer plug in here. ``access_key_id`` is None for an anonymous request."""
+    """Who a request is from: a long-term key, an STS session (with its session policy), or
+    anonymous (``access_key_id`` None)."""
 
     access_key_id: str | None
+    #: The STS session's policy JSON, which authorisation evaluates; None: not narrowed.
+    policy: str | None = None
+    #: The assumed-role ARN of an STS session.
+    session: str | None = None
+
+    @classmethod
+    def of(cls, access_key_id: str, credential: Credential) -> Principal:
+        return cls(access_key_id, credential.policy, credential.session)
 
     @property
     def anonymous(self) -> bool:
@@ -60,8 +73,12 @@ class Principal:
 ANONYMOUS = Principal(None)
 
 
+#: A credential lookup, or (for tests and tools) a plain dict of long-term key -> secret.
+Keys = CredentialLookup | Mapping[str, str]
+
+
 def authenticate(
-    req: SignedRequest, secrets: Mapping[str, str], *, now: float, wall: float | None = None
+    req: SignedRequest, keys: Keys, *, now: float, wall: float | None = None
 ) -> Principal:
     """Check the request's OSS signature, if it carries one; a bad one raises.
 
@@ -70,6 +87,7 @@ def authenticate(
     test that moves the emulator's clock forward can still make ordinary calls.
     """
     wall = now if wall is None else wall
+    lookup = long_term(keys) if isinstance(keys, Mapping) else keys
     authorization = req.headers.get("authorization", "").strip()
     in_url = {name for name, _ in req.query}.intersection(URL_MARKERS)
     if authorization and in_url:
@@ -78,17 +96,17 @@ def authenticate(
     if authorization:
         scheme, _, rest = authorization.partition(" ")
         if scheme == "OSS":
-            return Principal(verify_v1_header(req, rest, secrets, wall))
+            return Principal.of(*verify_v1_header(req, rest, lookup, wall))
         if scheme == V4_ALGORITHM:
-            return Principal(verify_v4_header(req, rest, secrets, wall))
+            return Principal.of(*verify_v4_header(req, rest, lookup, wall))
         if scheme == "OSS2":
             message = "Signature version OSS2 is not supported here; use V1 (OSS) or V4."
             raise invalid_argument(message, "Authorization", authorization)
         raise invalid_argument(BAD_HEADER, "Authorization", authorization)
     if any(name.startswith("x-oss-") for name in in_url):
-        return Principal(verify_v4_query(req, secrets, now))
+        return Principal.of(*verify_v4_query(req, lookup, now))
     if in_url:
-        return Principal(verify_v1_query(req, secrets, now))
+        return Principal.of(*verify_v1_query(req, lookup, now))
     return ANONYMOUS
 
 
@@ -97,14 +115,12 @@ def deny_anonymous() -> Forbidden:
     return Forbidden("AccessDenied", ANONYMOUS_DENIED)
 
 
-def verify_request(
-    req: SignedRequest, secrets: Mapping[str, str], *, now: float | None = None
-) -> str:
+def verify_request(req: SignedRequest, keys: Keys, *, now: float | None = None) -> str:
     """Check the request's OSS signature; return the access key id.
 
     An anonymous request raises ``AccessDenied``: every bucket here is private.
     """
-    principal = authenticate(req, secrets, now=time.time() if now is None else now)
+    principal = authenticate(req, keys, now=time.time() if now is None else now)
     if principal.access_key_id is None:
         raise deny_anonymous()
     return principal.access_key_id
@@ -112,6 +128,8 @@ def verify_request(
 
 __all__ = [
     "ANONYMOUS",
+    "Credential",
+    "CredentialLookup",
     "MAX_PRESIGN_SECONDS",
     "MAX_SKEW_SECONDS",
     "SUBRESOURCES",
@@ -122,6 +140,8 @@ __all__ = [
     "SignedRequest",
     "authenticate",
     "deny_anonymous",
+    "long_term",
+    "token_of",
     "v1_canonical_resource",
     "v1_signature",
     "v1_string_to_sign",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -84,11 +84,57 @@ def compare(
         )
 
 
-def secret_for(access_key_id: str, secrets: Mapping[str, str]) -> str:
-    secret = secrets.get(access_key_id)
-    if secret is None:
-        raise Forbidden("InvalidAccessKeyId", OSSAccessKeyId=access_key_id)
-    return secret
+@dataclass(frozen=True)
+class Credential:
+    """What a key id (and its SecurityToken, if any) resolves to: the secret to check the
+    signature with and, for an STS session, who it is and the session policy it carries."""
+
+    secret: str
+    #: The session policy JSON an STS session was issued with (None: no narrowing).
+    policy: str | None = None
+    #: ``acs:ram::<account>:role/<role>/<session>`` for an STS session, else None.
+    session: str | None = None
+
+
+#: ``(access_key_id, security_token or None) -> Credential``; raises OssError for an unknown
+#: key or a token that does not belong to it.
+CredentialLookup = Callable[[str, "str | None"], Credential]
+
+#: Where the SDKs put the SecurityToken: query for presigned URLs (V4, then V1), else headers
+#: (alibabacloud-oss-v2's V1 signer sends ``security-token``, outside the signed set).
+_TOKEN_QUERY = ("x-oss-security-token", "security-token")
+_TOKEN_HEADERS = ("x-oss-security-token", "security-token")
+
+
+def token_of(req: SignedRequest) -> str | None:
+    """The request's SecurityToken; an empty one counts as none."""
+    for name in _TOKEN_QUERY:
+        value = first(req.query, name)
+        if value:
+            return value
+    for name in _TOKEN_HEADERS:
+        value = req.headers.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def long_term(secrets: Mapping[str, str]) -> CredentialLookup:
+    """A lookup over long-term keys only: a token sent with one of them is refused."""
+
+    def lookup(access_key_id: str, token: str | None) -> Credential:
+        secret = secrets.get(access_key_id)
+        if secret is None:
+            raise Forbidden("InvalidAccessKeyId", OSSAccessKeyId=access_key_id)
+        if token:
+            raise Forbidden("InvalidSecurityToken", OSSAccessKeyId=access_key_id)
+        return Credential(secret)
+
+    return lookup
+
+
+def credential_for(access_key_id: str, lookup: CredentialLookup, req: SignedRequest) -> Credential:
+    return lookup(access_key_id, token_of(req))
 
 
 def check_time(raw: str, parsed: float | None, now: float, header: str) -> None:

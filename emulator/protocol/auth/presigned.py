@@ -3,28 +3,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ..errors import invalid_argument
 from .common import (
     MAX_PRESIGN_SECONDS,
     V1_QUERY,
     V4_ALGORITHM,
     V4_QUERY,
+    Credential,
+    CredentialLookup,
     SignedRequest,
     check_expiry,
     compare,
+    credential_for,
     denied,
     first,
     parse_time,
     seconds,
-    secret_for,
 )
 from .v1 import v1_signature, v1_string_to_sign
 from .v4 import parse_additional, parse_credential, verify_v4
 
 
-def verify_v1_query(req: SignedRequest, secrets: Mapping[str, str], now: float) -> str:
+def verify_v1_query(
+    req: SignedRequest, lookup: CredentialLookup, now: float
+) -> tuple[str, Credential]:
     access_key_id, expires, provided = (first(req.query, name) for name in V1_QUERY)
     if not access_key_id or not expires or not provided:
         raise denied(
@@ -35,13 +37,16 @@ def verify_v1_query(req: SignedRequest, secrets: Mapping[str, str], now: float) 
     if deadline is None:
         raise denied("Invalid date (should be seconds since epoch)", "0002-00000070")
     check_expiry(deadline, now)
-    secret = secret_for(access_key_id, secrets)
+    credential = credential_for(access_key_id, lookup, req)
+    secret = credential.secret
     string_to_sign = v1_string_to_sign(req, expires)
     compare(v1_signature(secret, string_to_sign), provided, access_key_id, string_to_sign)
-    return access_key_id
+    return access_key_id, credential
 
 
-def verify_v4_query(req: SignedRequest, secrets: Mapping[str, str], now: float) -> str:
+def verify_v4_query(
+    req: SignedRequest, lookup: CredentialLookup, now: float
+) -> tuple[str, Credential]:
     version, credential, timestamp, expires = (first(req.query, n) for n in V4_QUERY)
     provided = first(req.query, "x-oss-signature")
     if version is not None and version != V4_ALGORITHM:
@@ -63,4 +68,4 @@ def verify_v4_query(req: SignedRequest, secrets: Mapping[str, str], now: float) 
     check_expiry(start + lifetime, now)
     listed = first(req.query, "x-oss-additional-headers")
     additional = parse_additional(listed, req, "x-oss-additional-headers")
-    return verify_v4(req, secrets, scope, timestamp, additional, provided)
+    return verify_v4(req, lookup, scope, timestamp, additional, provided)

@@ -5,17 +5,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from ..errors import invalid_argument
 from .common import (
     BAD_HEADER,
     SUBRESOURCES,
+    Credential,
+    CredentialLookup,
     SignedRequest,
     check_time,
     compare,
+    credential_for,
     parse_time,
-    secret_for,
     utf8,
 )
 
@@ -56,13 +58,16 @@ def v1_signature(secret: str, string_to_sign: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def verify_v1_header(req: SignedRequest, rest: str, secrets: Mapping[str, str], now: float) -> str:
+def verify_v1_header(
+    req: SignedRequest, rest: str, lookup: CredentialLookup, now: float
+) -> tuple[str, Credential]:
     access_key_id, colon, provided = rest.strip().partition(":")
     if not colon or not access_key_id or not provided or " " in access_key_id:
         raise invalid_argument(BAD_HEADER, "Authorization", f"OSS {rest}")
     date = (req.headers.get("x-oss-date") or req.headers.get("date") or "").strip()
     check_time(date, parse_time(date, iso_only=False), now, "Date or x-oss-date")
-    secret = secret_for(access_key_id, secrets)
+    credential = credential_for(access_key_id, lookup, req)
+    secret = credential.secret
     string_to_sign = v1_string_to_sign(req, date)
     compare(v1_signature(secret, string_to_sign), provided, access_key_id, string_to_sign)
-    return access_key_id
+    return access_key_id, credential

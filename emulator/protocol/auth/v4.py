@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from ..errors import invalid_argument
 from .common import (
@@ -17,13 +17,15 @@ from .common import (
     V4_FIELDS,
     V4_SHAPE,
     V4_TERMINATOR,
+    Credential,
+    CredentialLookup,
     SignedRequest,
     check_time,
     compare,
+    credential_for,
     invalid,
     parse_time,
     rfc3986,
-    secret_for,
     utf8,
 )
 
@@ -70,33 +72,36 @@ def v4_signature(signing_key: bytes, string_to_sign: str) -> str:
     return hmac.new(signing_key, utf8(string_to_sign), hashlib.sha256).hexdigest()
 
 
-def verify_v4_header(req: SignedRequest, rest: str, secrets: Mapping[str, str], now: float) -> str:
+def verify_v4_header(
+    req: SignedRequest, rest: str, lookup: CredentialLookup, now: float
+) -> tuple[str, Credential]:
     fields = _parse_v4_fields(rest)
     access_key_id, date, region = parse_credential(fields["Credential"], "Authorization")
     additional = parse_additional(fields.get("AdditionalHeaders"), req, "AdditionalHeaders")
     timestamp = req.headers.get("x-oss-date", "").strip()
     check_time(timestamp, parse_time(timestamp, iso_only=True), now, "x-oss-date")
     scope = (access_key_id, date, region)
-    return verify_v4(req, secrets, scope, timestamp, additional, fields["Signature"])
+    return verify_v4(req, lookup, scope, timestamp, additional, fields["Signature"])
 
 
 def verify_v4(
     req: SignedRequest,
-    secrets: Mapping[str, str],
+    lookup: CredentialLookup,
     scope: tuple[str, str, str],
     timestamp: str,
     additional: list[str],
     provided: str,
-) -> str:
+) -> tuple[str, Credential]:
     access_key_id, date, region = scope
-    secret = secret_for(access_key_id, secrets)
+    credential = credential_for(access_key_id, lookup, req)
+    secret = credential.secret
     canonical_request = v4_canonical_request(req, additional)
     string_to_sign = v4_string_to_sign(
         timestamp, f"{date}/{region}/oss/{V4_TERMINATOR}", canonical_request
     )
     expected = v4_signature(v4_signing_key(secret, date, region), string_to_sign)
     compare(expected, provided, access_key_id, string_to_sign, CanonicalRequest=canonical_request)
-    return access_key_id
+    return access_key_id, credential
 
 
 def _parse_v4_fields(rest: str) -> dict[str, str]:
