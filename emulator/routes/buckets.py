@@ -50,6 +50,7 @@ def get_bucket_info(req: OssRequest) -> Response:
                         ("Owner", OWNER),
                         ("AccessControlList", [("Grant", "private")]),
                         ("Comment", ""),
+                        ("BlockPublicAccess", False),
                         ("DataRedundancyType", "LRS"),
                         ("Versioning", None),
                         ("ServerSideEncryptionRule", [("SSEAlgorithm", "None")]),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+
 from flask import Response
 
 from ..callbacks import parse_callback
 from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, parse_uint
-from ..protocol.xml import encode_key, etag, parse_complete_parts, render, timestamp
+from ..protocol.xml import Node, encode_key, etag, parse_complete_parts, render, timestamp
 from ..services import services, storage
 from .parsing import (
     OssRequest,
@@ -58,7 +60,12 @@ def upload_part(req: OssRequest) -> Response:
         expected_size=req.content_length(),
     )
     return Response(
-        status=200, headers={"ETag": etag(part.etag), "x-oss-hash-crc64ecma": str(part.crc64)}
+        status=200,
+        headers={
+            "ETag": etag(part.etag),
+            "Content-MD5": base64.b64encode(bytes.fromhex(part.etag)).decode(),
+            "x-oss-hash-crc64ecma": str(part.crc64),
+        },
     )
 
 
@@ -144,6 +151,8 @@ def list_parts(req: OssRequest) -> Response:
                 ("NextPartNumberMarker", page.next_part_number_marker),
                 ("MaxParts", max_parts),
                 ("IsTruncated", page.is_truncated),
+                ("StorageClass", "Standard"),
+                *_client_encryption(page.upload.headers if page.upload else {}),
                 *[
                     (
                         "Part",
@@ -160,6 +169,23 @@ def list_parts(req: OssRequest) -> Response:
             ],
         )
     )
+
+
+# v2's client-side encryption resumes an upload from these ListParts elements, which OSS fills
+# from the x-oss-meta-client-side-encryption-* headers given at InitiateMultipartUpload.
+_CLIENT_ENCRYPTION = {
+    "ClientEncryptionKey": "key",
+    "ClientEncryptionStart": "start",
+    "ClientEncryptionCekAlg": "cek-alg",
+    "ClientEncryptionWrapAlg": "wrap-alg",
+    "ClientEncryptionDataSize": "data-size",
+    "ClientEncryptionPartSize": "part-size",
+}
+
+
+def _client_encryption(headers: dict[str, str]) -> list[Node]:
+    prefix = "x-oss-meta-client-side-encryption-"
+    return [(tag, headers.get(prefix + name)) for tag, name in _CLIENT_ENCRYPTION.items()]
 
 
 def list_multipart_uploads(req: OssRequest) -> Response:

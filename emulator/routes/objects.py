@@ -29,6 +29,8 @@ from .parsing import (
 from .responses import object_headers, render_error, upload_headers, xml_response
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# CopyObject's x-oss-copy-source-<condition> headers: 412 or 304, as If-Match & co. on GET.
+_COPY_IFS = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
 RESPONSE_OVERRIDES = {
     f"response-{h}": h.title()
     for h in (
@@ -81,12 +83,21 @@ def copy_object(req: OssRequest) -> Response:
             source,
         )
     replace = req.headers.get("x-oss-metadata-directive", "COPY").upper() == "REPLACE"
+    source_meta = storage().head_object(src_bucket, src_key)
+    conditions = {
+        h: req.headers[f"x-oss-copy-source-{h}"]
+        for h in _COPY_IFS
+        if f"x-oss-copy-source-{h}" in req.headers
+    }
+    if check_preconditions(conditions, source_meta.etag, source_meta.last_modified) == 304:
+        return _not_modified(source_meta)
     meta = storage().copy_object(
         src_bucket,
         src_key,
         req.bucket or "",
         req.key or "",
-        content_type=content_type_for(req) if replace else None,
+        # REPLACE without a Content-Type keeps the source's (None), as OSS does.
+        content_type=req.headers.get("content-type") if replace else None,
         headers=stored_headers(req.headers) if replace else None,
         forbid_overwrite=forbid_overwrite(req),
     )

@@ -75,3 +75,5 @@ class PartPage:
     parts: list[PartMeta]
     is_truncated: bool
     next_part_number_marker: int
+    #: The upload the parts belong to (ListParts echoes some of its headers).
+    upload: Upload | None = None

@@ -118,7 +118,7 @@ class Multipart:
     def list_parts(
         self, bucket: str, key: str, upload_id: str, *, marker: int = 0, max_parts: int = 1000
     ) -> PartPage:
-        self.get_upload(bucket, key, upload_id)
+        upload = self.get_upload(bucket, key, upload_id)
         rows = (
             self.index.read()
             .execute(
@@ -130,7 +130,7 @@ class Multipart:
         )
         parts = [_part_from_row(r) for r in rows[:max_parts]]
         truncated = len(rows) > max_parts
-        return PartPage(parts, truncated, parts[-1].part_number if parts else 0)
+        return PartPage(parts, truncated, parts[-1].part_number if parts else 0, upload)
 
     def list_multipart_uploads(
         self,

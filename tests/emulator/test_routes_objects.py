@@ -57,7 +57,7 @@ def test_put_then_get_returns_bytes_etag_crc_and_md5(http):
     assert r.headers["Content-MD5"] == md5_b64(b"hello")
     got = http.get("/bkt/dir/a.txt")
     assert got.data == b"hello"
-    assert got.headers["Content-Type"] == "text/plain"  # guessed from the key, as OSS does
+    assert got.headers["Content-Type"] == "application/octet-stream"  # never guessed from a key
     assert got.headers["x-oss-meta-owner"] == "me"
     assert got.headers["x-oss-hash-crc64ecma"] == r.headers["x-oss-hash-crc64ecma"]
     assert got.headers["x-oss-object-type"] == "Normal"
