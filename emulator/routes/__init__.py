@@ -82,8 +82,8 @@ _UNSUPPORTED = (
 
 
 class _AnyPath(PathConverter):
-    """``path`` whose ``.`` also matches CR and LF: a key holding them must reach auth and the
-    name check (400 InvalidObjectName), not fall through to a 404 NoSuchKey for a PUT."""
+    """``path`` whose ``.`` also matches CR and LF: a key may hold them (OSS takes any UTF-8
+    name), so such a request must reach its handler like any other."""
 
     regex = r"[^/](?s:.)*?"
 

@@ -41,3 +41,11 @@ def test_access_log_of_a_presigned_url_carries_no_signature_or_token(oss_bucket,
     for record in records:
         text = record.getMessage() + repr(vars(record))
         assert not [s for s in secrets if s in text], text
+
+
+def test_a_key_with_cr_lf_cannot_forge_an_access_line(oss_emulator, access_lines):
+    # Unsigned, so refused: only the logged line matters here.
+    requests.get(oss_emulator.url + "/logbkt/a%0D%0AGET%20/forged%20200", timeout=10)
+    messages = [r.getMessage() for r in access_lines()]
+    assert any("a\\x0d\\x0aGET /forged 200" in m for m in messages), messages
+    assert not any("\n" in m or "\r" in m for m in messages)
