@@ -122,7 +122,28 @@ def _authenticate(svc: Services, req: OssRequest) -> Principal:
         return Principal(svc.config.access_key_id)  # auth off: every caller is the owner
     secrets = {svc.config.access_key_id: svc.config.access_key_secret}
     signed = SignedRequest(req.method, req.bucket, req.key, req.query, req.headers)
-    return authenticate(signed, secrets, now=svc.clock.now())
+    try:
+        return authenticate(signed, secrets, now=svc.clock.now())
+    except OssError as error:
+        if error.code == "InvalidAccessKeyId" and _names_a_missing_bucket(svc, req):
+            raise OssError("NoSuchBucket", BucketName=req.bucket or "") from None
+        raise
+
+
+def _names_a_missing_bucket(svc: Services, req: OssRequest) -> bool:
+    """OSS looks the bucket up before an unknown AccessKeyId: a missing bucket is 404
+    NoSuchBucket (v2's suite: bucketInfo, location, ListObjectsV2, HEAD ?objectMeta...), except
+    for the two requests that may create one (PutBucket, and PUT ?acl, its legacy form). The
+    caller learns only that the bucket does not exist; nothing is read or created."""
+    if req.bucket is None:
+        return False
+    if req.key is None and req.method == "PUT" and set(req.args) <= {"acl"}:
+        return False
+    try:
+        svc.storage.get_bucket(req.bucket)
+    except OssError:
+        return True
+    return False
 
 
 def authorize(svc: Services, principal: Principal, route: Route | None) -> None:

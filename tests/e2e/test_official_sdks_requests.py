@@ -8,7 +8,7 @@ import oss2
 import pytest
 import requests
 
-from tests.e2e.sdk_clients import oss2_bucket_on, v2_bucket_on
+from tests.e2e.sdk_clients import oss2_bucket_on, unique, v2_bucket_on, v2_config
 from tests.support import b64json
 
 
@@ -66,3 +66,33 @@ def test_oss2_keys_with_control_characters_round_trip(bucket):
     assert sorted(result.deleted_keys) == ["a\x01b", "a\x0cb"]
     bucket.delete_object("line\r\nnext")
     assert list(oss2.ObjectIterator(bucket)) == []
+
+
+def _code(call, *args) -> tuple[int, str]:
+    with pytest.raises(oss.exceptions.OperationError) as e:
+        call(*args)
+    error = e.value.unwrap()
+    return error.status_code, error.code
+
+
+def test_wrong_access_key_on_a_missing_bucket_is_no_such_bucket_as_on_oss(oss_emulator, v2):
+    client, existing = v2
+    stranger = oss.Client(v2_config(oss_emulator, key_id="not-a-key"))
+    missing = unique("gone")
+    for call in [
+        lambda b: stranger.get_bucket_info(oss.GetBucketInfoRequest(bucket=b)),
+        lambda b: stranger.get_bucket_location(oss.GetBucketLocationRequest(bucket=b)),
+        lambda b: stranger.list_objects_v2(oss.ListObjectsV2Request(bucket=b, prefix="a")),
+        lambda b: stranger.is_object_exist(b, "k"),
+    ]:
+        assert _code(call, missing) == (404, "NoSuchBucket")
+        assert _code(call, existing) == (403, "InvalidAccessKeyId")
+    # The requests that could create the bucket still say who is wrong, and create nothing.
+    assert _code(lambda: stranger.put_bucket(oss.PutBucketRequest(bucket=missing))) == (
+        403,
+        "InvalidAccessKeyId",
+    )
+    put_acl = oss.PutBucketAclRequest(bucket=missing, acl="private")
+    assert _code(lambda: stranger.put_bucket_acl(put_acl)) == (403, "InvalidAccessKeyId")
+    info = oss.GetBucketInfoRequest(bucket=missing)
+    assert _code(lambda: client.get_bucket_info(info)) == (404, "NoSuchBucket")
