@@ -209,6 +209,7 @@ def serve_gunicorn(
 
     # gunicorn writes its own Server header and drops the app's; OSS clients see "AliyunOSS".
     gunicorn.http.wsgi.SERVER = "AliyunOSS"
+    _let_chunked_override_content_length()
     ready = multiprocessing.get_context("fork").Value("b", 0)
     master = os.getpid()
 
@@ -256,6 +257,34 @@ def serve_gunicorn(
     except SystemExit as e:
         return int(e.code or 0)
     return 0
+
+
+def _let_chunked_override_content_length() -> None:
+    """Take a request with both ``Content-Length`` and ``Transfer-Encoding: chunked`` as RFC 9112
+    section 6.3 allows and OSS does (ali-oss sends it): the chunked framing alone counts, the
+    length is dropped, and the connection closes after the answer, so no second request can be
+    smuggled behind the body. gunicorn answers such a request 400 without this.
+
+    Everything else (a repeated length, stacked codings, chunked over HTTP/1.0) still reaches
+    gunicorn's own checks and their 400.
+    """
+    from gunicorn.http.message import Request
+
+    if getattr(Request, "_ossemu_chunked_wins", False):
+        return
+    checked = Request.set_body_reader
+
+    def set_body_reader(self: Any) -> None:
+        codings = [v for n, v in self.headers if n == "TRANSFER-ENCODING"]
+        lengths = [v for n, v in self.headers if n == "CONTENT-LENGTH"]
+        chunked = codings and codings[-1].rsplit(",", 1)[-1].strip(" \t").lower() == "chunked"
+        if chunked and len(lengths) == 1 and self.version >= (1, 1):
+            self.headers = [(n, v) for n, v in self.headers if n != "CONTENT-LENGTH"]
+            self.force_close()
+        checked(self)
+
+    Request.set_body_reader = set_body_reader
+    Request._ossemu_chunked_wins = True
 
 
 def _die_with_parent(parent: int) -> None:

@@ -92,7 +92,12 @@ class OssRequest:
         return read_chunks(self.stream, self.environ, services().config.body_timeout or None)
 
     def content_length(self, *, required: bool = True) -> int | None:
-        """Declared body length; None for chunked bodies; 411 when neither is given."""
+        """Declared body length; None for chunked bodies; 411 when neither is given.
+
+        With both headers the chunked framing wins and the length is ignored (RFC 9112 6.3, as
+        OSS takes it from ali-oss); both servers close such a connection after the answer."""
+        if self.headers.get("transfer-encoding", "").strip().lower() == "chunked":
+            return None
         value = self.headers.get("content-length")
         if value is None:
             if "chunked" in self.headers.get("transfer-encoding", "").lower() or not required:

@@ -165,6 +165,24 @@ def test_malformed_chunked_bodies_store_nothing(server, chunked):
     assert server.request("GET", BUCKET, "chunky").status == 404
 
 
+@pytest.mark.parametrize("length", ["5", "3", "100"])
+def test_chunked_wins_over_content_length_and_nothing_is_smuggled_behind(server, length):
+    # ali-oss sends both headers for a stream of known length; OSS takes the chunked body.
+    # RFC 9112 6.3: the length is ignored and the connection closes after the answer.
+    signed = signed_headers("PUT", BUCKET, "both-framings", headers={"Content-Length": length})
+    head = f"PUT {target(BUCKET, 'both-framings')} HTTP/1.1\r\nHost: x\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in signed.items())
+    head += "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    behind = signed_headers("PUT", BUCKET, "smuggled", headers={"Content-Length": "1"})
+    head += f"PUT {target(BUCKET, 'smuggled')} HTTP/1.1\r\nHost: x\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in behind.items()) + "\r\nx"
+    answer = read_answer(send_head(server.port, head))
+    assert answer.status == 200 and answer.headers["connection"] == "close"
+    assert answer.body.count(b"HTTP/1.1") == 0, "a second answer came on the same connection"
+    assert server.request("GET", BUCKET, "both-framings").body == b"hello"
+    assert server.request("GET", BUCKET, "smuggled").status == 404
+
+
 def test_slow_senders_do_not_stop_other_clients(server):
     """Uploads stall mid-body; others are served meanwhile, then the stalled ones finish."""
     stalled = []
