@@ -69,7 +69,16 @@ class _QuietHandler(WSGIRequestHandler):
 
     def send_response(self, code: int, message: str | None = None) -> None:
         """Without http.server's own Server/Date headers: the app sends OSS's."""
+        self._said_connection = False
         self.send_response_only(code, message)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        """One Connection header: Werkzeug adds its ``close`` after an app's own."""
+        if keyword.lower() == "connection":
+            if getattr(self, "_said_connection", False):
+                return
+            self._said_connection = True
+        super().send_header(keyword, value)
 
 
 class EmulatorServer:
@@ -210,6 +219,7 @@ def serve_gunicorn(
     # gunicorn writes its own Server header and drops the app's; OSS clients see "AliyunOSS".
     gunicorn.http.wsgi.SERVER = "AliyunOSS"
     _let_chunked_override_content_length()
+    _honour_connection_close()
     ready = multiprocessing.get_context("fork").Value("b", 0)
     master = os.getpid()
 
@@ -285,6 +295,28 @@ def _let_chunked_override_content_length() -> None:
 
     Request.set_body_reader = set_body_reader
     Request._ossemu_chunked_wins = True
+
+
+def _honour_connection_close() -> None:
+    """An answer whose app says ``Connection: close`` closes the connection under gunicorn too.
+
+    gunicorn drops the app's Connection header and keeps the connection alive; after an error
+    answered before the upload body was read (``routes.body.body_left_unread``) it would then
+    drain a body of any size, or read the unread bytes as the next request.
+    """
+    from gunicorn.http.wsgi import Response
+
+    if getattr(Response, "_ossemu_honours_close", False):
+        return
+    process = Response.process_headers
+
+    def process_headers(self: Any, headers: list[tuple[str, str]]) -> None:
+        if any(n.lower() == "connection" and v.strip().lower() == "close" for n, v in headers):
+            self.force_close()
+        process(self, headers)
+
+    Response.process_headers = process_headers
+    Response._ossemu_honours_close = True
 
 
 def _die_with_parent(parent: int) -> None:

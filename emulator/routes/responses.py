@@ -8,6 +8,7 @@ from ..access_log import request_id_of
 from ..protocol.errors import OssError
 from ..protocol.http import http_date
 from ..storage import ObjectMeta
+from .body import body_left_unread
 
 #: The one owner every bucket and object has here.
 OWNER = [("ID", "ossemu"), ("DisplayName", "ossemu")]
@@ -23,6 +24,8 @@ def render_error(error: OssError, headers: dict[str, str] | None = None) -> Resp
     request_id = request_id_of(request.environ)
     host_id = request.host.split(":")[0] if request else "localhost"
     out = {**(headers or {}), **error.headers(request_id, host_id)}
+    if body_left_unread(request.environ):
+        out["Connection"] = "close"
     body = b"" if request.method == "HEAD" else error.to_xml(request_id, host_id)
     response = xml_response(body, error.status, out)
     if request.method == "HEAD":
