@@ -108,6 +108,12 @@ def parse_complete_parts(body: bytes) -> list[tuple[int, str]]:
     return parts
 
 
+def parse_bucket_configuration(body: bytes) -> str | None:
+    """PutBucket's ``<CreateBucketConfiguration><StorageClass>`` (None when not given)."""
+    text = parse(body, "CreateBucketConfiguration").findtext("StorageClass")
+    return text.strip() if text is not None else None
+
+
 def parse_delete_keys(body: bytes) -> tuple[list[str], bool]:
     """``<Delete><Quiet/><Object><Key/></Object>…`` -> (keys, quiet); the keys come as they are
     (``encoding-type=url`` is about the answer only)."""

@@ -8,7 +8,16 @@ import binascii
 from flask import Response
 
 from ..protocol.errors import invalid_argument
-from ..protocol.xml import Node, encode_key, etag, render, render_text, timestamp
+from ..protocol.object_options import storage_class
+from ..protocol.xml import (
+    Node,
+    encode_key,
+    etag,
+    parse_bucket_configuration,
+    render,
+    render_text,
+    timestamp,
+)
 from ..services import storage
 from ..storage import ListPage, check_bucket_name
 from .parsing import OssRequest, encoding_type, int_arg
@@ -17,7 +26,12 @@ from .responses import OWNER, xml_response
 
 def put_bucket(req: OssRequest) -> Response:
     """PutBucket: https://www.alibabacloud.com/help/en/oss/developer-reference/putbucket"""
-    storage().create_bucket(check_bucket_name(req.bucket or ""))
+    name = check_bucket_name(req.bucket or "")
+    body = b"".join(req.body_chunks())
+    chosen = parse_bucket_configuration(body) if body.strip() else None
+    storage().create_bucket(
+        name, storage_class=storage_class(chosen, "Standard", ec="0013-00000101")
+    )
     return Response(status=200, headers={"Location": f"/{req.bucket}"})
 
 
@@ -42,7 +56,7 @@ def get_bucket_info(req: OssRequest) -> Response:
                         ("ExtranetEndpoint", f"oss-{info.region}.aliyuncs.com"),
                         ("IntranetEndpoint", f"oss-{info.region}-internal.aliyuncs.com"),
                         ("Location", f"oss-{info.region}"),
-                        ("StorageClass", "Standard"),
+                        ("StorageClass", info.storage_class),
                         ("TransferAcceleration", "Disabled"),
                         ("CrossRegionReplication", "Disabled"),
                         ("Name", info.name),
@@ -122,7 +136,7 @@ def _contents(page: ListPage, enc: str | None, owner: bool) -> list[Node]:
                 ("ETag", etag(o.etag)),
                 ("Type", o.object_type),
                 ("Size", o.size),
-                ("StorageClass", "Standard"),
+                ("StorageClass", o.storage_class),
                 ("Owner", OWNER if owner else None),
             ],
         )

@@ -9,8 +9,10 @@ from flask import Response
 from ..callbacks import parse_callback
 from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, parse_uint
+from ..protocol.object_options import traffic_limit
 from ..protocol.xml import Node, encode_key, etag, parse_complete_parts, render, timestamp
 from ..services import services, storage
+from .options import upload_options
 from .parsing import (
     OssRequest,
     callback_context,
@@ -28,11 +30,14 @@ from .responses import render_error, upload_headers, xml_response
 def initiate_multipart_upload(req: OssRequest) -> Response:
     """InitiateMultipartUpload (callback headers sent here are ignored, as on OSS):
     https://www.alibabacloud.com/help/en/oss/developer-reference/initiatemultipartupload"""
+    options = upload_options(req)
     upload = storage().initiate_multipart_upload(
         req.bucket or "",
         req.key or "",
         content_type=content_type_for(req),
-        headers=stored_headers(req.headers),
+        headers={**stored_headers(req.headers), **options.encryption},
+        storage_class=options.storage_class,
+        tags=options.tags,
     )
     enc = encoding_type(req.args)
     return xml_response(
@@ -50,6 +55,7 @@ def initiate_multipart_upload(req: OssRequest) -> Response:
 
 def upload_part(req: OssRequest) -> Response:
     """UploadPart: https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpart"""
+    traffic_limit(req.headers)
     part = storage().upload_part(
         req.bucket or "",
         req.key or "",
@@ -151,7 +157,7 @@ def list_parts(req: OssRequest) -> Response:
                 ("NextPartNumberMarker", page.next_part_number_marker),
                 ("MaxParts", max_parts),
                 ("IsTruncated", page.is_truncated),
-                ("StorageClass", "Standard"),
+                ("StorageClass", page.upload.storage_class if page.upload else "Standard"),
                 *_client_encryption(page.upload.headers if page.upload else {}),
                 *[
                     (
@@ -221,7 +227,7 @@ def list_multipart_uploads(req: OssRequest) -> Response:
                         [
                             ("Key", encode_key(u.key, enc)),
                             ("UploadId", u.upload_id),
-                            ("StorageClass", "Standard"),
+                            ("StorageClass", u.storage_class),
                             ("Initiated", timestamp(u.initiated)),
                         ],
                     )

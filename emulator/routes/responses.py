@@ -41,12 +41,14 @@ def object_headers(meta: ObjectMeta) -> dict[str, str]:
         "Content-Type": meta.content_type,
         "Accept-Ranges": "bytes",
         "x-oss-object-type": meta.object_type,
-        "x-oss-storage-class": "Standard",
+        "x-oss-storage-class": meta.storage_class,
         "x-oss-hash-crc64ecma": str(meta.crc64),
         **meta.headers,
     }
     if meta.content_md5:
         headers["Content-MD5"] = meta.content_md5
+    if meta.tags:
+        headers["x-oss-tagging-count"] = str(len(meta.tags))
     return headers
 
 
@@ -55,4 +57,9 @@ def upload_headers(meta: ObjectMeta) -> dict[str, str]:
     headers = {"ETag": f'"{meta.etag}"', "x-oss-hash-crc64ecma": str(meta.crc64)}
     if meta.content_md5:
         headers["Content-MD5"] = meta.content_md5
+    # The server-side encryption asked for is echoed, as OSS does.
+    headers.update({k: v for k, v in meta.headers.items() if k.startswith(_SSE)})
     return headers
+
+
+_SSE = "x-oss-server-side-"

@@ -39,7 +39,7 @@ def list_buckets(req: OssRequest) -> Response:
                             ("Location", f"oss-{b.region}"),
                             ("Name", b.name),
                             ("Region", b.region),
-                            ("StorageClass", "Standard"),
+                            ("StorageClass", b.storage_class),
                         ],
                     )
                     for b in buckets

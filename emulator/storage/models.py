@@ -10,6 +10,7 @@ class BucketInfo:
     name: str
     created: float
     region: str
+    storage_class: str = "Standard"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class ObjectMeta:
     #: x-oss-meta-*; names lower-cased.
     headers: dict[str, str] = field(default_factory=dict)
     blob: str = ""
+    storage_class: str = "Standard"
+    #: Object tags (x-oss-tagging, PutObjectTagging), in the order given.
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,11 @@ class Upload:
     key: str
     initiated: float
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def storage_class(self) -> str:
+        """The class the object will have (uploads begun before classes were kept: Standard)."""
+        return self.headers.get("x-oss-storage-class", "Standard")
 
 
 @dataclass(frozen=True)

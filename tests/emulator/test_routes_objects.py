@@ -299,3 +299,12 @@ def test_xml_bodies_with_a_wrong_content_md5_are_invalid_digest_and_change_nothi
         f"/bkt/mp?uploadId={upload_id}", data=complete, headers={"Content-MD5": md5_b64(complete)}
     )
     assert r.status_code == 200 and http.get("/bkt/mp").data == b"p"
+
+
+def test_list_multipart_uploads_says_each_upload_storage_class(http):
+    # Neither official SDK reads this element, so it is checked here.
+    http.post("/bkt/cold?uploads", headers={"x-oss-storage-class": "ColdArchive"})
+    http.post("/bkt/plain?uploads")
+    listing = ET.fromstring(http.get("/bkt?uploads").data)
+    classes = {u.findtext("Key"): u.findtext("StorageClass") for u in listing.iter("Upload")}
+    assert classes == {"cold": "ColdArchive", "plain": "Standard"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -304,3 +305,21 @@ def test_a_page_ending_on_a_common_prefix_does_not_repeat_it(storage):
     # A marker that is a key inside a folded prefix skips the rest of that prefix too.
     third = storage.list_objects("bkt", delimiter="/", marker="b/1")
     assert ([o.key for o in third.objects], third.common_prefixes) == (["c"], [])
+
+
+def test_a_data_dir_from_before_storage_classes_opens_with_standard_everywhere(tmp_path):
+    old = sqlite3.connect(tmp_path / "index.sqlite3")
+    old.executescript(
+        "CREATE TABLE buckets (name TEXT PRIMARY KEY, created REAL NOT NULL,"
+        " region TEXT NOT NULL) WITHOUT ROWID;"
+        "INSERT INTO buckets VALUES ('old', 0, 'cn-hangzhou');"
+    )
+    old.close()
+    store = Storage(tmp_path)
+    try:
+        assert store.get_bucket("old").storage_class == "Standard"
+        put = store.put_object("old", "k", iter([b"x"]))
+        assert (put.storage_class, put.tags) == ("Standard", {})
+        assert store.head_object("old", "k").storage_class == "Standard"
+    finally:
+        store.close()
