@@ -137,9 +137,8 @@ def encryption_headers(headers: dict[str, str]) -> dict[str, str]:
     return kept
 
 
-def traffic_limit(headers: dict[str, str]) -> int | None:
+def traffic_limit(value: str | None) -> int | None:
     """``x-oss-traffic-limit`` in bit/s, within OSS's range (the emulator does not throttle)."""
-    value = headers.get("x-oss-traffic-limit")
     if value is None:
         return None
     low, high = TRAFFIC_LIMIT

@@ -47,6 +47,7 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
     ("GET", "bucket", None): Route("ListObjects", buckets.list_objects),
     ("GET", "bucket", "bucketInfo"): Route("GetBucketInfo", buckets.get_bucket_info),
     ("GET", "bucket", "location"): Route("GetBucketLocation", buckets.get_bucket_location),
+    ("GET", "bucket", "live"): Route("ListLiveChannel", buckets.list_live_channels),
     ("GET", "bucket", "uploads"): Route("ListMultipartUploads", multipart.list_multipart_uploads),
     ("POST", "bucket", "delete"): Route("DeleteMultipleObjects", objects.delete_multiple_objects),
     ("PUT", "object", None): Route("PutObject", objects.put_object),
@@ -70,13 +71,14 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
 }
 
 # Sub-resources that select an operation, in the order they are looked for.
-_DISPATCH = ("uploadId", "uploads", "delete", "bucketInfo", "location", "objectMeta")
+_DISPATCH = ("uploadId", "uploads", "delete", "bucketInfo", "location", "objectMeta", "live")
 # Sub-resources OSS has that the emulator does not implement (reported as NotImplemented).
 _UNSUPPORTED = (
     SUBRESOURCES
     - set(_DISPATCH)
     - {"partNumber", "callback", "callback-var", "security-token", "continuation-token"}
     - {"versionId"}  # accepted and ignored: nothing here is versioned
+    - {"x-oss-traffic-limit"}  # a presigned URL's traffic limit: checked, not throttled
     - objects.RESPONSE_OVERRIDES.keys()
 )
 

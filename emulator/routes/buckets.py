@@ -20,7 +20,7 @@ from ..protocol.xml import (
 )
 from ..services import storage
 from ..storage import ListPage, check_bucket_name
-from .parsing import OssRequest, encoding_type, int_arg
+from .parsing import OssRequest, encoding_type, int_arg, own_url
 from .responses import OWNER, xml_response
 
 
@@ -53,8 +53,10 @@ def get_bucket_info(req: OssRequest) -> Response:
                     [
                         ("AccessMonitor", "Disabled"),
                         ("CreationDate", timestamp(info.created)),
-                        ("ExtranetEndpoint", f"oss-{info.region}.aliyuncs.com"),
-                        ("IntranetEndpoint", f"oss-{info.region}-internal.aliyuncs.com"),
+                        # The emulator's own address: SDK suites' cleanup helpers build a
+                        # client from these, which must come back here.
+                        ("ExtranetEndpoint", own_url(req)),
+                        ("IntranetEndpoint", own_url(req)),
                         ("Location", f"oss-{info.region}"),
                         ("StorageClass", info.storage_class),
                         ("TransferAcceleration", "Disabled"),
@@ -71,6 +73,25 @@ def get_bucket_info(req: OssRequest) -> Response:
                         ("BucketPolicy", [("LogBucket", ""), ("LogPrefix", "")]),
                     ],
                 )
+            ],
+        )
+    )
+
+
+def list_live_channels(req: OssRequest) -> Response:
+    """ListLiveChannel, always empty (RTMP ingest is not emulated); oss2's suites call it in
+    every teardown: https://www.alibabacloud.com/help/en/oss/developer-reference/listlivechannel"""
+    storage().get_bucket(req.bucket or "")
+    args = req.args
+    return xml_response(
+        render(
+            "ListLiveChannelResult",
+            [
+                ("Prefix", args.get("prefix", "")),
+                ("Marker", args.get("marker", "")),
+                ("MaxKeys", int_arg(args, "max-keys", 100, 1000)),
+                ("IsTruncated", False),
+                ("NextMarker", ""),
             ],
         )
     )

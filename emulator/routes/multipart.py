@@ -9,10 +9,9 @@ from flask import Response
 from ..callbacks import parse_callback
 from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, parse_uint
-from ..protocol.object_options import traffic_limit
 from ..protocol.xml import Node, encode_key, etag, parse_complete_parts, render, timestamp
 from ..services import services, storage
-from .options import upload_options
+from .options import check_traffic_limit, upload_options
 from .parsing import (
     OssRequest,
     callback_context,
@@ -55,7 +54,7 @@ def initiate_multipart_upload(req: OssRequest) -> Response:
 
 def upload_part(req: OssRequest) -> Response:
     """UploadPart: https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpart"""
-    traffic_limit(req.headers)
+    check_traffic_limit(req)
     part = storage().upload_part(
         req.bucket or "",
         req.key or "",

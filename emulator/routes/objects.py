@@ -14,11 +14,11 @@ from werkzeug.wsgi import wrap_file
 from ..callbacks import parse_callback
 from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, check_preconditions, http_date, parse_range
-from ..protocol.object_options import check_readable, tagging_directive, traffic_limit
+from ..protocol.object_options import check_readable, tagging_directive
 from ..protocol.xml import encode_key, etag, parse_delete_keys, render, timestamp
 from ..services import services, storage
 from ..storage import ObjectMeta
-from .options import upload_options
+from .options import check_traffic_limit, upload_options
 from .parsing import (
     OssRequest,
     callback_context,
@@ -129,7 +129,7 @@ def _copied_headers(
 
 def get_object(req: OssRequest) -> Response:
     """GetObject: https://www.alibabacloud.com/help/en/oss/developer-reference/getobject"""
-    traffic_limit(req.headers)
+    check_traffic_limit(req)
     meta, f = storage().open_object(req.bucket or "", req.key or "")
     try:
         check_readable(meta.storage_class)

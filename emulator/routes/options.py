@@ -23,9 +23,15 @@ class UploadOptions:
     encryption: dict[str, str] = field(default_factory=dict)
 
 
+def check_traffic_limit(req: OssRequest) -> None:
+    """``x-oss-traffic-limit`` as a header, or as a presigned URL's query parameter."""
+    name = "x-oss-traffic-limit"
+    traffic_limit(req.headers.get(name, req.args.get(name)))
+
+
 def upload_options(req: OssRequest, *, class_ec: str = "0017-00000132") -> UploadOptions:
     """Every option of PutObject, CopyObject and InitiateMultipartUpload, validated."""
-    traffic_limit(req.headers)
+    check_traffic_limit(req)
     return UploadOptions(
         storage_class(req.headers.get("x-oss-storage-class"), "", ec=class_ec) or None,
         parse_tagging(req.headers.get("x-oss-tagging")),

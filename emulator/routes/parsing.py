@@ -203,13 +203,18 @@ def stored_headers(headers: dict[str, str]) -> dict[str, str]:
 
 def public_key_url(req: OssRequest) -> str:
     """Where receivers fetch the callback public key: the configured URL or our bound address."""
+    return own_url(req) + "/_ossemu/callback-public-key.pem"
+
+
+def own_url(req: OssRequest) -> str:
+    """The emulator's own address: the configured public URL, else the bound one."""
     configured = services().config.public_url
     if configured:
-        return configured.rstrip("/") + "/_ossemu/callback-public-key.pem"
+        return configured.rstrip("/")
     host = req.environ.get("SERVER_NAME", "127.0.0.1")
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
-    return f"http://{host}:{req.environ.get('SERVER_PORT', '80')}/_ossemu/callback-public-key.pem"
+    return f"http://{host}:{req.environ.get('SERVER_PORT', '80')}"
 
 
 def callback_context(req: OssRequest, meta: ObjectMeta, operation: str) -> CallbackContext:

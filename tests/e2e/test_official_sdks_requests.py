@@ -96,3 +96,32 @@ def test_wrong_access_key_on_a_missing_bucket_is_no_such_bucket_as_on_oss(oss_em
     assert _code(lambda: stranger.put_bucket_acl(put_acl)) == (403, "InvalidAccessKeyId")
     info = oss.GetBucketInfoRequest(bucket=missing)
     assert _code(lambda: client.get_bucket_info(info)) == (404, "NoSuchBucket")
+
+
+def test_oss2_teardown_lists_no_live_channels(bucket):
+    assert list(oss2.LiveChannelIterator(bucket)) == []
+    listed = bucket.list_live_channel(prefix="p", max_keys=5)
+    assert (listed.prefix, listed.max_keys, listed.is_truncated) == ("p", 5, False)
+
+
+def test_bucket_endpoints_lead_cleanup_helpers_back_to_the_emulator(oss_emulator, bucket, v2):
+    # Both suites' cleanup helpers build a client from these endpoints.
+    service = oss2.Service(bucket.auth, oss_emulator.url, region="cn-hangzhou")
+    (found,) = service.list_buckets(prefix=bucket.bucket_name).buckets
+    assert found.extranet_endpoint == found.intranet_endpoint == oss_emulator.url
+    again = oss2.Bucket(bucket.auth, found.extranet_endpoint, found.name, region="cn-hangzhou")
+    again.put_object("via-endpoint", b"back here")
+    assert bucket.get_object("via-endpoint").read() == b"back here"
+    client, name = v2
+    info = client.get_bucket_info(oss.GetBucketInfoRequest(bucket=name)).bucket_info
+    assert info.extranet_endpoint == info.intranet_endpoint == oss_emulator.url
+
+
+def test_presigned_url_with_a_traffic_limit_is_served_and_checked(bucket):
+    bucket.put_object("limited", b"slowly")
+    params = {"x-oss-traffic-limit": str(100 * 1024 * 8)}  # as oss2's docs sign it
+    url = bucket.sign_url("GET", "limited", 60, params=params)
+    assert requests.get(url, timeout=10).content == b"slowly"
+    url = bucket.sign_url("GET", "limited", 60, params={"x-oss-traffic-limit": "1"})
+    refused = requests.get(url, timeout=10)
+    assert refused.status_code == 400 and b"<Code>InvalidArgument</Code>" in refused.content
