@@ -114,6 +114,26 @@ def parse_bucket_configuration(body: bytes) -> str | None:
     return text.strip() if text is not None else None
 
 
+def parse_tagging(body: bytes) -> dict[str, str]:
+    """``<Tagging><TagSet><Tag><Key/><Value/></Tag>…`` -> tags (a repeated key is refused by
+    the caller's tag rules, so it is kept apart here as a MalformedXML)."""
+    tags: dict[str, str] = {}
+    for tag in parse(body, "Tagging").findall("TagSet/Tag"):
+        key = tag.findtext("Key")
+        if key is None or key in tags:
+            raise BadRequest("MalformedXML")
+        tags[key] = tag.findtext("Value") or ""
+    return tags
+
+
+def render_tagging(tags: dict[str, str]) -> bytes:
+    """GetObjectTagging's document."""
+    return render(
+        "Tagging",
+        [("TagSet", [("Tag", [("Key", k), ("Value", v)]) for k, v in tags.items()])],
+    )
+
+
 def parse_delete_keys(body: bytes) -> tuple[list[str], bool]:
     """``<Delete><Quiet/><Object><Key/></Object>…`` -> (keys, quiet); the keys come as they are
     (``encoding-type=url`` is about the answer only)."""

@@ -24,7 +24,7 @@ from ..protocol.auth import SUBRESOURCES, Principal, SignedRequest, authenticate
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
 from ..services import Services, services
-from . import buckets, control, multipart, objects, service
+from . import buckets, control, multipart, objects, service, tagging
 from .body import abort_connection
 from .parsing import OssRequest
 
@@ -68,10 +68,19 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
         "AbortMultipartUpload", multipart.abort_multipart_upload
     ),
     ("GET", "object", "uploadId"): Route("ListParts", multipart.list_parts),
+    ("PUT", "object", "tagging"): Route("PutObjectTagging", tagging.put_object_tagging),
+    ("GET", "object", "tagging"): Route("GetObjectTagging", tagging.get_object_tagging),
+    ("DELETE", "object", "tagging"): Route("DeleteObjectTagging", tagging.delete_object_tagging),
 }
 
 # Sub-resources that select an operation, in the order they are looked for.
-_DISPATCH = ("uploadId", "uploads", "delete", "bucketInfo", "location", "objectMeta", "live")
+_DISPATCH = (
+    *("uploadId", "uploads", "delete", "bucketInfo", "location", "objectMeta"),
+    *("live", "tagging"),
+)
+# Sub-resources served at one level only; at the other OSS has operations the emulator does
+# not implement (bucket tagging, a live channel's own operations): NotImplemented there.
+_ONE_LEVEL_ONLY = {"live": "bucket", "tagging": "object"}
 # Sub-resources OSS has that the emulator does not implement (reported as NotImplemented).
 _UNSUPPORTED = (
     SUBRESOURCES
@@ -107,6 +116,7 @@ def dispatch(_path: str = "") -> Response:
     unsupported = any(name in _UNSUPPORTED for name in req.args)
     sub = next((s for s in _DISPATCH if s in req.args), None)
     route = None if unsupported else ROUTES.get((req.method, level, sub))
+    unsupported = unsupported or (sub in _ONE_LEVEL_ONLY and _ONE_LEVEL_ONLY[sub] != level)
     # Before the route is known to exist: an unsigned caller learns nothing of the API.
     authorize(svc, principal, route)
     if unsupported:

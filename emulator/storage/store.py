@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -278,6 +279,18 @@ class Storage(Multipart):
             replaced = old["blob"] if old and not drop_inline(db, old["blob"]) else ""
         self.blobs.delete(replaced)
         return old is not None
+
+    def put_object_tagging(self, bucket: str, key: str, tags: dict[str, str]) -> ObjectMeta:
+        """Replace the current version's tags (Last-Modified stays, as on OSS); ``{}`` deletes."""
+        with self.index.write() as db:
+            require_bucket(db, bucket)
+            row = db.execute(
+                "UPDATE objects SET tags = ? WHERE bucket = ? AND key = ? RETURNING *",
+                (json.dumps(tags), bucket, key),
+            ).fetchone()
+            if row is None:
+                raise NotFound("NoSuchKey", Key=key)
+        return meta_from_row(row)
 
     def copy_object(
         self,

@@ -202,3 +202,44 @@ def test_traffic_limit_is_taken_within_oss_range_and_refused_outside(v2):
             oss.PutObjectRequest(bucket=name, key="bad", body=b"x", traffic_limit=bad),
         )
         assert (error.status_code, error.code) == (400, "InvalidArgument")
+
+
+def test_oss2_object_tagging_put_get_delete_keeps_last_modified(bucket):
+    bucket.put_object("tagged", b"x", headers={"x-oss-tagging": "k1=v1"})
+    assert bucket.get_object_tagging("tagged").tag_set.tagging_rule == {"k1": "v1"}
+    before = bucket.head_object("tagged").last_modified
+    rule = oss2.models.TaggingRule()
+    rule.add(" +/ ", "中文")
+    rule.add("a" * 128, "b" * 256)
+    bucket.put_object_tagging("tagged", oss2.models.Tagging(rule))
+    got = bucket.get_object_tagging("tagged").tag_set.tagging_rule
+    assert got == {" +/ ": "中文", "a" * 128: "b" * 256}
+    head = bucket.head_object("tagged")
+    assert head.headers["x-oss-tagging-count"] == "2" and head.last_modified == before
+    assert bucket.delete_object_tagging("tagged").status == 204
+    assert bucket.get_object_tagging("tagged").tag_set.tagging_rule == {}
+    with pytest.raises(oss2.exceptions.NoSuchKey):
+        bucket.get_object_tagging("missing")
+    too_many = oss2.models.TaggingRule()
+    for i in range(11):
+        too_many.add(f"k{i}", "v")
+    with pytest.raises(oss2.exceptions.InvalidArgument):
+        bucket.put_object_tagging("tagged", oss2.models.Tagging(too_many))
+
+
+def test_v2_object_tagging_round_trip_and_bucket_tagging_is_not_implemented(v2):
+    client, name = v2
+    client.put_object(oss.PutObjectRequest(bucket=name, key="t", body=b"x"))
+    tagging = oss.Tagging(tag_set=oss.TagSet(tags=[oss.Tag(key="env", value="test")]))
+    client.put_object_tagging(oss.PutObjectTaggingRequest(bucket=name, key="t", tagging=tagging))
+    got = client.get_object_tagging(oss.GetObjectTaggingRequest(bucket=name, key="t"))
+    assert [(t.key, t.value) for t in got.tag_set.tags] == [("env", "test")]
+    assert client.head_object(oss.HeadObjectRequest(bucket=name, key="t")).tagging_count == 1
+    client.delete_object_tagging(oss.DeleteObjectTaggingRequest(bucket=name, key="t"))
+    got = client.get_object_tagging(oss.GetObjectTaggingRequest(bucket=name, key="t"))
+    assert not got.tag_set.tags
+    bucket_tags = oss.PutBucketTagsRequest(
+        bucket=name, tagging=oss.Tagging(tag_set=oss.TagSet(tags=[oss.Tag(key="a", value="b")]))
+    )
+    error = _error(client.put_bucket_tags, bucket_tags)
+    assert (error.status_code, error.code) == (501, "NotImplemented")
