@@ -27,7 +27,7 @@ from .responses import OWNER, xml_response
 def put_bucket(req: OssRequest) -> Response:
     """PutBucket: https://www.alibabacloud.com/help/en/oss/developer-reference/putbucket"""
     name = check_bucket_name(req.bucket or "")
-    body = b"".join(req.body_chunks())
+    body = req.xml_body()
     chosen = parse_bucket_configuration(body) if body.strip() else None
     storage().create_bucket(
         name, storage_class=storage_class(chosen, "Standard", ec="0013-00000101")

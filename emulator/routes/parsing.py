@@ -13,6 +13,7 @@ from flask import Request
 from ..callbacks import CallbackContext
 from ..protocol.errors import BadRequest, OssError, invalid_argument
 from ..protocol.http import parse_uint
+from ..protocol.xml import MAX_XML_BODY
 from ..services import services
 from ..storage import ObjectMeta
 from .body import read_chunks
@@ -90,6 +91,16 @@ class OssRequest:
     def body_chunks(self) -> Iterator[bytes]:
         """The body in bounded chunks, each read under the configured idle limit."""
         return read_chunks(self.stream, self.environ, services().config.body_timeout or None)
+
+    def xml_body(self) -> bytes:
+        """A small XML request body, read whole; past the XML size cap it is MalformedXML
+        before more is read (so a huge body never sits in memory)."""
+        body = bytearray()
+        for chunk in self.body_chunks():
+            body += chunk
+            if len(body) > MAX_XML_BODY:
+                raise BadRequest("MalformedXML")
+        return bytes(body)
 
     def content_length(self, *, required: bool = True) -> int | None:
         """Declared body length; None for chunked bodies; 411 when neither is given.

@@ -15,7 +15,7 @@ from .responses import xml_response
 
 def put_object_tagging(req: OssRequest) -> Response:
     """PutObjectTagging: https://www.alibabacloud.com/help/en/oss/developer-reference/putobjecttagging"""
-    body = b"".join(req.body_chunks())
+    body = req.xml_body()
     check_content_md5(body, req.headers.get("content-md5"))
     tags = parse_tagging(body)
     check_tags(tags)
