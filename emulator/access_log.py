@@ -15,6 +15,7 @@ without building werkzeug ``Headers`` again, and it also covers responses Flask'
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from http.client import responses as _PHRASES
@@ -27,6 +28,7 @@ log = logging.getLogger("ossemu")
 
 REQUEST_ID = "ossemu.request_id"  # the environ key handlers and error rendering read
 OPERATION = "ossemu.operation"  # set by dispatch once the route is known
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _REPLACED = frozenset(("x-oss-request-id", "server"))
 
 StartResponse = Callable[..., Any]
@@ -73,6 +75,8 @@ def _log_request(environ: dict[str, Any], status: str, request_id: str, started:
     elapsed = (time.perf_counter() - started) * 1000
     method = environ.get("REQUEST_METHOD", "")
     path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+    # Keys may hold CR, LF and other controls: escaped, so no key can forge a log line.
+    path = _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", path)
     code = int(status[:3])
     operation = environ.get(OPERATION, "-")
     log.info(

@@ -70,7 +70,16 @@ class _QuietHandler(WSGIRequestHandler):
 
     def send_response(self, code: int, message: str | None = None) -> None:
         """Without http.server's own Server/Date headers: the app sends OSS's."""
+        self._said_connection = False
         self.send_response_only(code, message)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        """One Connection header: Werkzeug adds its ``close`` after an app's own."""
+        if keyword.lower() == "connection":
+            if getattr(self, "_said_connection", False):
+                return
+            self._said_connection = True
+        super().send_header(keyword, value)
 
 
 class EmulatorServer:
@@ -234,6 +243,8 @@ def serve_gunicorn(
 
     # gunicorn writes its own Server header and drops the app's; OSS clients see "AliyunOSS".
     gunicorn.http.wsgi.SERVER = "AliyunOSS"
+    _let_chunked_override_content_length()
+    _honour_connection_close()
     ready = multiprocessing.get_context("fork").Value("b", 0)
     master = os.getpid()
 
@@ -282,6 +293,56 @@ def serve_gunicorn(
     except SystemExit as e:
         return int(e.code or 0)
     return 0
+
+
+def _let_chunked_override_content_length() -> None:
+    """Take a request with both ``Content-Length`` and ``Transfer-Encoding: chunked`` as RFC 9112
+    section 6.3 allows and OSS does (ali-oss sends it): the chunked framing alone counts, the
+    length is dropped, and the connection closes after the answer, so no second request can be
+    smuggled behind the body. gunicorn answers such a request 400 without this.
+
+    Everything else (a repeated length, stacked codings, chunked over HTTP/1.0) still reaches
+    gunicorn's own checks and their 400.
+    """
+    from gunicorn.http.message import Request
+
+    if getattr(Request, "_ossemu_chunked_wins", False):
+        return
+    checked = Request.set_body_reader
+
+    def set_body_reader(self: Any) -> None:
+        codings = [v for n, v in self.headers if n == "TRANSFER-ENCODING"]
+        lengths = [v for n, v in self.headers if n == "CONTENT-LENGTH"]
+        chunked = codings and codings[-1].rsplit(",", 1)[-1].strip(" \t").lower() == "chunked"
+        if chunked and len(lengths) == 1 and self.version >= (1, 1):
+            self.headers = [(n, v) for n, v in self.headers if n != "CONTENT-LENGTH"]
+            self.force_close()
+        checked(self)
+
+    Request.set_body_reader = set_body_reader
+    Request._ossemu_chunked_wins = True
+
+
+def _honour_connection_close() -> None:
+    """An answer whose app says ``Connection: close`` closes the connection under gunicorn too.
+
+    gunicorn drops the app's Connection header and keeps the connection alive; after an error
+    answered before the upload body was read (``routes.body.body_left_unread``) it would then
+    drain a body of any size, or read the unread bytes as the next request.
+    """
+    from gunicorn.http.wsgi import Response
+
+    if getattr(Response, "_ossemu_honours_close", False):
+        return
+    process = Response.process_headers
+
+    def process_headers(self: Any, headers: list[tuple[str, str]]) -> None:
+        if any(n.lower() == "connection" and v.strip().lower() == "close" for n, v in headers):
+            self.force_close()
+        process(self, headers)
+
+    Response.process_headers = process_headers
+    Response._ossemu_honours_close = True
 
 
 def _die_with_parent(parent: int) -> None:

@@ -71,7 +71,17 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "0016-00000107",
     ),
     "InvalidPolicyDocument": (400, "Invalid Policy: Invalid JSON.", "0006-00000201"),
+    "InvalidEncryptionAlgorithmError": (
+        400,
+        "The Encryption request you specified is not valid. Supported value: AES256/KMS/SM4",
+        "0005-00000003",
+    ),
     "InvalidObjectName": (400, "The specified object is not valid.", "0016-00000005"),
+    "InvalidObjectState": (
+        403,
+        "The operation is not valid for the object's state",
+        "0016-00000404",
+    ),
     "InvalidPart": (
         400,
         "One or more of the specified parts could not be found or the specified entity tag "

@@ -6,6 +6,7 @@ and DTDs are refused as ``MalformedXML`` instead of being expanded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Union
 from urllib.parse import quote
@@ -50,9 +51,20 @@ def _emit(out: list[str], node: Node) -> None:
 
 
 def _escape(text: str) -> str:
-    return (
+    text = (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
+    return _CONTROL.sub(_char_ref, text) if _CONTROL.search(text) else text
+
+
+# Control characters in keys: CR as ``&#xD;`` (a raw CR would be read back as LF), the ones
+# XML 1.0 cannot carry as ``&#x1;`` and so on, as S3-style services render them. A client that
+# needs a strict XML 1.0 document asks ``encoding-type=url`` (oss2 and v2 always do).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _char_ref(match: re.Match[str]) -> str:
+    return f"&#x{ord(match[0]):X};"
 
 
 def encode_key(key: str, encoding_type: str | None) -> str:
@@ -96,11 +108,70 @@ def parse_complete_parts(body: bytes) -> list[tuple[int, str]]:
     return parts
 
 
+def parse_bucket_configuration(body: bytes) -> str | None:
+    """PutBucket's ``<CreateBucketConfiguration><StorageClass>`` (None when not given)."""
+    text = parse(body, "CreateBucketConfiguration").findtext("StorageClass")
+    return text.strip() if text is not None else None
+
+
+def parse_tagging(body: bytes) -> dict[str, str]:
+    """``<Tagging><TagSet><Tag><Key/><Value/></Tag>…`` -> tags (a repeated key is refused by
+    the caller's tag rules, so it is kept apart here as a MalformedXML)."""
+    tags: dict[str, str] = {}
+    for tag in parse(body, "Tagging").findall("TagSet/Tag"):
+        key = tag.findtext("Key")
+        if key is None or key in tags:
+            raise BadRequest("MalformedXML")
+        tags[key] = tag.findtext("Value") or ""
+    return tags
+
+
+def render_tagging(tags: dict[str, str]) -> bytes:
+    """GetObjectTagging's document."""
+    return render(
+        "Tagging",
+        [("TagSet", [("Tag", [("Key", k), ("Value", v)]) for k, v in tags.items()])],
+    )
+
+
 def parse_delete_keys(body: bytes) -> tuple[list[str], bool]:
-    """``<Delete><Quiet/><Object><Key/></Object>…`` -> (keys, quiet)."""
+    """``<Delete><Quiet/><Object><Key/></Object>…`` -> (keys, quiet); the keys come as they are
+    (``encoding-type=url`` is about the answer only)."""
+    controls = _CONTROL_IN_BODY.search(body) is not None and _STANDIN.search(body) is None
+    if controls:
+        body = _CONTROL_IN_BODY.sub(_to_standin, body)
     doc = parse(body, "Delete")
     keys = [o.findtext("Key") for o in doc.findall("Object")]
     if not keys or any(k is None for k in keys) or len(keys) > 1000:
         raise BadRequest("MalformedXML")
     quiet = (doc.findtext("Quiet") or "false").strip().lower() == "true"
-    return [k for k in keys if k is not None], quiet
+    found = [k for k in keys if k is not None]
+    if controls:
+        found = [_STANDINS.sub(lambda m: chr(ord(m[0]) - _STANDIN_BASE), k) for k in found]
+    return found, quiet
+
+
+# Keys holding control characters reach DeleteMultipleObjects raw (oss2's ElementTree writes
+# them as they are) or as references XML 1.0 forbids (v2 writes ``&#01;``), and OSS takes both.
+# CR is left alone: ``&#13;`` is valid XML, and a raw CR is read as LF, as by any XML parser.
+# A strict parser refuses either, so each becomes a stand-in from Plane 15's private use area
+# before parsing and is turned back after (a body that already holds stand-ins is parsed as is).
+_STANDIN_BASE = 0xF0000
+_CONTROL_IN_BODY = re.compile(
+    rb"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+    rb"|&#(?:0*(?:[0-8]|1[124-9]|2[0-9]|3[01])|[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]));"
+)
+_STANDIN = re.compile(  # U+F0000..U+F001F in UTF-8, or as a reference
+    rb"\xf3\xb0\x80[\x80-\x9f]|&#(?:[xX]0*[fF]00[01][0-9a-fA-F]|0*(?:9830[4-6][0-9]|98307[01]));"
+)
+_STANDINS = re.compile("[\U000f0000-\U000f001f]")
+
+
+def _to_standin(match: re.Match[bytes]) -> bytes:
+    text = match[0]
+    if text.startswith(b"&#"):
+        digits = text[2:-1]
+        code = int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
+    else:
+        code = text[0]
+    return f"&#x{_STANDIN_BASE + code:X};".encode()

@@ -25,7 +25,7 @@ from ..protocol.auth import SUBRESOURCES, Principal, SignedRequest, authenticate
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
 from ..services import Services, services
-from . import buckets, control, multipart, objects, post_object, service, sts
+from . import buckets, control, multipart, objects, post_object, service, sts, tagging
 from .authorization import AuthKind, authorize
 from .body import abort_connection
 from .parsing import OssRequest
@@ -46,6 +46,7 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
     ("GET", "bucket", None): Route("ListObjects", buckets.list_objects),
     ("GET", "bucket", "bucketInfo"): Route("GetBucketInfo", buckets.get_bucket_info),
     ("GET", "bucket", "location"): Route("GetBucketLocation", buckets.get_bucket_location),
+    ("GET", "bucket", "live"): Route("ListLiveChannel", buckets.list_live_channels),
     ("GET", "bucket", "uploads"): Route("ListMultipartUploads", multipart.list_multipart_uploads),
     ("POST", "bucket", "delete"): Route("DeleteMultipleObjects", objects.delete_multiple_objects),
     ("POST", "bucket", None): Route("PostObject", post_object.post_object, auth="post-policy"),
@@ -67,23 +68,33 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
         "AbortMultipartUpload", multipart.abort_multipart_upload
     ),
     ("GET", "object", "uploadId"): Route("ListParts", multipart.list_parts),
+    ("PUT", "object", "tagging"): Route("PutObjectTagging", tagging.put_object_tagging),
+    ("GET", "object", "tagging"): Route("GetObjectTagging", tagging.get_object_tagging),
+    ("DELETE", "object", "tagging"): Route("DeleteObjectTagging", tagging.delete_object_tagging),
 }
 
 # Sub-resources that select an operation, in the order they are looked for.
-_DISPATCH = ("uploadId", "uploads", "delete", "bucketInfo", "location", "objectMeta")
+_DISPATCH = (
+    *("uploadId", "uploads", "delete", "bucketInfo", "location", "objectMeta"),
+    *("live", "tagging"),
+)
+# Sub-resources served at one level only; at the other OSS has operations the emulator does
+# not implement (bucket tagging, a live channel's own operations): NotImplemented there.
+_ONE_LEVEL_ONLY = {"live": "bucket", "tagging": "object"}
 # Sub-resources OSS has that the emulator does not implement (reported as NotImplemented).
 _UNSUPPORTED = (
     SUBRESOURCES
     - set(_DISPATCH)
     - {"partNumber", "callback", "callback-var", "security-token", "continuation-token"}
     - {"versionId"}  # accepted and ignored: nothing here is versioned
+    - {"x-oss-traffic-limit"}  # a presigned URL's traffic limit: checked, not throttled
     - objects.RESPONSE_OVERRIDES.keys()
 )
 
 
 class _AnyPath(PathConverter):
-    """``path`` whose ``.`` also matches CR and LF: a key holding them must reach auth and the
-    name check (400 InvalidObjectName), not fall through to a 404 NoSuchKey for a PUT."""
+    """``path`` whose ``.`` also matches CR and LF: a key may hold them (OSS takes any UTF-8
+    name), so such a request must reach its handler like any other."""
 
     regex = r"[^/](?s:.)*?"
 
@@ -107,6 +118,7 @@ def dispatch(_path: str = "") -> Response:
     unsupported = any(name in _UNSUPPORTED for name in req.args)
     sub = next((s for s in _DISPATCH if s in req.args), None)
     route = None if unsupported else ROUTES.get((req.method, level, sub))
+    unsupported = unsupported or (sub in _ONE_LEVEL_ONLY and _ONE_LEVEL_ONLY[sub] != level)
     # Before the route is known to exist: an unsigned caller learns nothing of the API. A form
     # upload's principal is in its body: its handler asks once it has read the fields.
     needs = route.auth if route is not None else "signature"
@@ -138,7 +150,28 @@ def _authenticate(svc: Services, req: OssRequest) -> Principal:
         return Principal(svc.config.access_key_id)  # auth off: every caller is the owner
     signed = SignedRequest(req.method, req.bucket, req.key, req.query, req.headers)
     lookup = svc.credentials.lookup
-    return authenticate(signed, lookup, now=svc.clock.now(), wall=time.time())
+    try:
+        return authenticate(signed, lookup, now=svc.clock.now(), wall=time.time())
+    except OssError as error:
+        if error.code == "InvalidAccessKeyId" and _names_a_missing_bucket(svc, req):
+            raise OssError("NoSuchBucket", BucketName=req.bucket or "") from None
+        raise
+
+
+def _names_a_missing_bucket(svc: Services, req: OssRequest) -> bool:
+    """OSS looks the bucket up before an unknown AccessKeyId: a missing bucket is 404
+    NoSuchBucket (v2's suite: bucketInfo, location, ListObjectsV2, HEAD ?objectMeta...), except
+    for the two requests that may create one (PutBucket, and PUT ?acl, its legacy form). The
+    caller learns only that the bucket does not exist; nothing is read or created."""
+    if req.bucket is None:
+        return False
+    if req.key is None and req.method == "PUT" and set(req.args) <= {"acl"}:
+        return False
+    try:
+        svc.storage.get_bucket(req.bucket)
+    except OssError:
+        return True
+    return False
 
 
 def _log_name(operation: str, req: OssRequest) -> str:

@@ -13,6 +13,8 @@ from typing import Any, BinaryIO
 from ..protocol.errors import BadRequest, OssError
 
 CHUNK = 1024 * 1024
+#: environ key set once the request body has been read to its end.
+BODY_READ = "ossemu.body_read"
 
 
 def read_chunks(stream: BinaryIO, environ: dict[str, Any], idle: float | None) -> Iterator[bytes]:
@@ -38,8 +40,22 @@ def read_chunks(stream: BinaryIO, environ: dict[str, Any], idle: float | None) -
                 _stop_reading(sock)
             raise OssError("RequestTimeout") from None
         if not chunk:
+            environ[BODY_READ] = True
             return
         yield chunk
+
+
+def body_left_unread(environ: dict[str, Any]) -> bool:
+    """The request came with a body that nobody read to its end (an error answered first).
+
+    Such an answer must close the connection and say so: the unread bytes cannot be taken as
+    the next request, and draining a body of gigabytes to keep the connection is no bargain.
+    """
+    if environ.get(BODY_READ):
+        return False
+    length = environ.get("CONTENT_LENGTH") or "0"
+    chunked = environ.get("HTTP_TRANSFER_ENCODING", "").strip().lower() == "chunked"
+    return chunked or length.strip("0") != ""
 
 
 def abort_connection(stream: BinaryIO, environ: dict[str, Any]) -> None:

@@ -8,16 +8,30 @@ import binascii
 from flask import Response
 
 from ..protocol.errors import invalid_argument
-from ..protocol.xml import Node, encode_key, etag, render, render_text, timestamp
+from ..protocol.object_options import storage_class
+from ..protocol.xml import (
+    Node,
+    encode_key,
+    etag,
+    parse_bucket_configuration,
+    render,
+    render_text,
+    timestamp,
+)
 from ..services import storage
 from ..storage import ListPage, check_bucket_name
-from .parsing import OssRequest, encoding_type, int_arg
+from .parsing import OssRequest, encoding_type, int_arg, own_url
 from .responses import OWNER, xml_response
 
 
 def put_bucket(req: OssRequest) -> Response:
     """PutBucket: https://www.alibabacloud.com/help/en/oss/developer-reference/putbucket"""
-    storage().create_bucket(check_bucket_name(req.bucket or ""))
+    name = check_bucket_name(req.bucket or "")
+    body = req.xml_body()
+    chosen = parse_bucket_configuration(body) if body.strip() else None
+    storage().create_bucket(
+        name, storage_class=storage_class(chosen, "Standard", ec="0013-00000101")
+    )
     return Response(status=200, headers={"Location": f"/{req.bucket}"})
 
 
@@ -39,10 +53,12 @@ def get_bucket_info(req: OssRequest) -> Response:
                     [
                         ("AccessMonitor", "Disabled"),
                         ("CreationDate", timestamp(info.created)),
-                        ("ExtranetEndpoint", f"oss-{info.region}.aliyuncs.com"),
-                        ("IntranetEndpoint", f"oss-{info.region}-internal.aliyuncs.com"),
+                        # The emulator's own address: SDK suites' cleanup helpers build a
+                        # client from these, which must come back here.
+                        ("ExtranetEndpoint", own_url(req)),
+                        ("IntranetEndpoint", own_url(req)),
                         ("Location", f"oss-{info.region}"),
-                        ("StorageClass", "Standard"),
+                        ("StorageClass", info.storage_class),
                         ("TransferAcceleration", "Disabled"),
                         ("CrossRegionReplication", "Disabled"),
                         ("Name", info.name),
@@ -50,12 +66,32 @@ def get_bucket_info(req: OssRequest) -> Response:
                         ("Owner", OWNER),
                         ("AccessControlList", [("Grant", "private")]),
                         ("Comment", ""),
+                        ("BlockPublicAccess", False),
                         ("DataRedundancyType", "LRS"),
                         ("Versioning", None),
                         ("ServerSideEncryptionRule", [("SSEAlgorithm", "None")]),
                         ("BucketPolicy", [("LogBucket", ""), ("LogPrefix", "")]),
                     ],
                 )
+            ],
+        )
+    )
+
+
+def list_live_channels(req: OssRequest) -> Response:
+    """ListLiveChannel, always empty (RTMP ingest is not emulated); oss2's suites call it in
+    every teardown: https://www.alibabacloud.com/help/en/oss/developer-reference/listlivechannel"""
+    storage().get_bucket(req.bucket or "")
+    args = req.args
+    return xml_response(
+        render(
+            "ListLiveChannelResult",
+            [
+                ("Prefix", args.get("prefix", "")),
+                ("Marker", args.get("marker", "")),
+                ("MaxKeys", int_arg(args, "max-keys", 100, 1000)),
+                ("IsTruncated", False),
+                ("NextMarker", ""),
             ],
         )
     )
@@ -121,7 +157,7 @@ def _contents(page: ListPage, enc: str | None, owner: bool) -> list[Node]:
                 ("ETag", etag(o.etag)),
                 ("Type", o.object_type),
                 ("Size", o.size),
-                ("StorageClass", "Standard"),
+                ("StorageClass", o.storage_class),
                 ("Owner", OWNER if owner else None),
             ],
         )

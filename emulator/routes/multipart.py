@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+
 from flask import Response
 
 from ..callbacks import parse_callback
 from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, parse_uint
-from ..protocol.xml import encode_key, etag, parse_complete_parts, render, timestamp
+from ..protocol.xml import Node, encode_key, etag, parse_complete_parts, render, timestamp
 from ..services import services, storage
+from .options import check_traffic_limit, upload_options
 from .parsing import (
     OssRequest,
     callback_context,
@@ -26,11 +29,14 @@ from .responses import render_error, upload_headers, xml_response
 def initiate_multipart_upload(req: OssRequest) -> Response:
     """InitiateMultipartUpload (callback headers sent here are ignored, as on OSS):
     https://www.alibabacloud.com/help/en/oss/developer-reference/initiatemultipartupload"""
+    options = upload_options(req)
     upload = storage().initiate_multipart_upload(
         req.bucket or "",
         req.key or "",
         content_type=content_type_for(req),
-        headers=stored_headers(req.headers),
+        headers={**stored_headers(req.headers), **options.encryption},
+        storage_class=options.storage_class,
+        tags=options.tags,
     )
     enc = encoding_type(req.args)
     return xml_response(
@@ -48,6 +54,7 @@ def initiate_multipart_upload(req: OssRequest) -> Response:
 
 def upload_part(req: OssRequest) -> Response:
     """UploadPart: https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpart"""
+    check_traffic_limit(req)
     part = storage().upload_part(
         req.bucket or "",
         req.key or "",
@@ -58,7 +65,12 @@ def upload_part(req: OssRequest) -> Response:
         expected_size=req.content_length(),
     )
     return Response(
-        status=200, headers={"ETag": etag(part.etag), "x-oss-hash-crc64ecma": str(part.crc64)}
+        status=200,
+        headers={
+            "ETag": etag(part.etag),
+            "Content-MD5": base64.b64encode(bytes.fromhex(part.etag)).decode(),
+            "x-oss-hash-crc64ecma": str(part.crc64),
+        },
     )
 
 
@@ -144,6 +156,8 @@ def list_parts(req: OssRequest) -> Response:
                 ("NextPartNumberMarker", page.next_part_number_marker),
                 ("MaxParts", max_parts),
                 ("IsTruncated", page.is_truncated),
+                ("StorageClass", page.upload.storage_class if page.upload else "Standard"),
+                *_client_encryption(page.upload.headers if page.upload else {}),
                 *[
                     (
                         "Part",
@@ -160,6 +174,23 @@ def list_parts(req: OssRequest) -> Response:
             ],
         )
     )
+
+
+# v2's client-side encryption resumes an upload from these ListParts elements, which OSS fills
+# from the x-oss-meta-client-side-encryption-* headers given at InitiateMultipartUpload.
+_CLIENT_ENCRYPTION = {
+    "ClientEncryptionKey": "key",
+    "ClientEncryptionStart": "start",
+    "ClientEncryptionCekAlg": "cek-alg",
+    "ClientEncryptionWrapAlg": "wrap-alg",
+    "ClientEncryptionDataSize": "data-size",
+    "ClientEncryptionPartSize": "part-size",
+}
+
+
+def _client_encryption(headers: dict[str, str]) -> list[Node]:
+    prefix = "x-oss-meta-client-side-encryption-"
+    return [(tag, headers.get(prefix + name)) for tag, name in _CLIENT_ENCRYPTION.items()]
 
 
 def list_multipart_uploads(req: OssRequest) -> Response:
@@ -195,7 +226,7 @@ def list_multipart_uploads(req: OssRequest) -> Response:
                         [
                             ("Key", encode_key(u.key, enc)),
                             ("UploadId", u.upload_id),
-                            ("StorageClass", "Standard"),
+                            ("StorageClass", u.storage_class),
                             ("Initiated", timestamp(u.initiated)),
                         ],
                     )

@@ -15,9 +15,11 @@ from ..callbacks import parse_callback
 from ..iam import authorize as iam
 from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, check_preconditions, http_date, parse_range
+from ..protocol.object_options import check_readable, tagging_directive
 from ..protocol.xml import encode_key, etag, parse_delete_keys, render, timestamp
 from ..services import services, storage
 from ..storage import ObjectMeta
+from .options import check_traffic_limit, upload_options
 from .parsing import (
     OssRequest,
     callback_context,
@@ -30,6 +32,8 @@ from .parsing import (
 from .responses import object_headers, render_error, upload_headers, xml_response
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# CopyObject's x-oss-copy-source-<condition> headers: 412 or 304, as If-Match & co. on GET.
+_COPY_IFS = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
 RESPONSE_OVERRIDES = {
     f"response-{h}": h.title()
     for h in (
@@ -50,16 +54,19 @@ def put_object(req: OssRequest) -> Response:
         return copy_object(req)
     svc = services()
     spec = parse_callback(req.headers, req.args, strict_urls=svc.config.strict_callback_urls)
+    options = upload_options(req)
     length = req.content_length()
     meta = storage().put_object(
         req.bucket or "",
         req.key or "",
         req.body_chunks(),
         content_type=content_type_for(req),
-        headers=stored_headers(req.headers),
+        headers={**stored_headers(req.headers), **options.encryption},
         forbid_overwrite=forbid_overwrite(req),
         expected_md5=req.headers.get("content-md5"),
         expected_size=length,
+        storage_class=options.storage_class,
+        tags=options.tags,
     )
     headers = upload_headers(meta)
     if spec is None:
@@ -82,14 +89,28 @@ def copy_object(req: OssRequest) -> Response:
             source,
         )
     replace = req.headers.get("x-oss-metadata-directive", "COPY").upper() == "REPLACE"
+    options = upload_options(req, class_ec="0013-00000101")
+    replace_tags = tagging_directive(req.headers) == "REPLACE"
+    source_meta = storage().head_object(src_bucket, src_key)
+    check_readable(source_meta.storage_class)
+    conditions = {
+        h: req.headers[f"x-oss-copy-source-{h}"]
+        for h in _COPY_IFS
+        if f"x-oss-copy-source-{h}" in req.headers
+    }
+    if check_preconditions(conditions, source_meta.etag, source_meta.last_modified) == 304:
+        return _not_modified(source_meta)
     meta = storage().copy_object(
         src_bucket,
         src_key,
         req.bucket or "",
         req.key or "",
-        content_type=content_type_for(req) if replace else None,
-        headers=stored_headers(req.headers) if replace else None,
+        # REPLACE without a Content-Type keeps the source's (None), as OSS does.
+        content_type=req.headers.get("content-type") if replace else None,
+        headers=_copied_headers(req, source_meta, replace, options.encryption),
         forbid_overwrite=forbid_overwrite(req),
+        storage_class=options.storage_class,
+        tags=(options.tags or {}) if replace_tags else None,
     )
     body = render(
         "CopyObjectResult",
@@ -98,10 +119,21 @@ def copy_object(req: OssRequest) -> Response:
     return xml_response(body, headers=upload_headers(meta))
 
 
+def _copied_headers(
+    req: OssRequest, source: ObjectMeta, replace: bool, encryption: dict[str, str]
+) -> dict[str, str] | None:
+    """The copy's stored headers; None keeps the source's (COPY, nothing else asked)."""
+    if replace:
+        return {**stored_headers(req.headers), **encryption}
+    return {**source.headers, **encryption} if encryption else None
+
+
 def get_object(req: OssRequest) -> Response:
     """GetObject: https://www.alibabacloud.com/help/en/oss/developer-reference/getobject"""
+    check_traffic_limit(req)
     meta, f = storage().open_object(req.bucket or "", req.key or "")
     try:
+        check_readable(meta.storage_class)
         headers = object_headers(meta)
         headers.update(_response_overrides(req))
         if check_preconditions(req.headers, meta.etag, meta.last_modified) == 304:
@@ -142,6 +174,7 @@ def get_object_meta(req: OssRequest) -> Response:
             "Content-Length": str(meta.size),
             "Last-Modified": http_date(meta.last_modified),
             "x-oss-hash-crc64ecma": str(meta.crc64),
+            "x-oss-storage-class": meta.storage_class,
         }
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,11 +14,18 @@ from ..callbacks import CallbackContext
 from ..protocol import addressing
 from ..protocol.errors import BadRequest, OssError, invalid_argument
 from ..protocol.http import header_text, parse_uint
+from ..protocol.xml import MAX_XML_BODY
 from ..services import services
 from ..storage import ObjectMeta
 from .body import read_chunks
 
-STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "expires")
+STORED_HEADERS = (
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+)
 
 
 @dataclass
@@ -75,8 +81,23 @@ class OssRequest:
         """The body in bounded chunks, each read under the configured idle limit."""
         return read_chunks(self.stream, self.environ, services().config.body_timeout or None)
 
+    def xml_body(self) -> bytes:
+        """A small XML request body, read whole; past the XML size cap it is MalformedXML
+        before more is read (so a huge body never sits in memory)."""
+        body = bytearray()
+        for chunk in self.body_chunks():
+            body += chunk
+            if len(body) > MAX_XML_BODY:
+                raise BadRequest("MalformedXML")
+        return bytes(body)
+
     def content_length(self, *, required: bool = True) -> int | None:
-        """Declared body length; None for chunked bodies; 411 when neither is given."""
+        """Declared body length; None for chunked bodies; 411 when neither is given.
+
+        With both headers the chunked framing wins and the length is ignored (RFC 9112 6.3, as
+        OSS takes it from ali-oss); both servers close such a connection after the answer."""
+        if self.headers.get("transfer-encoding", "").strip().lower() == "chunked":
+            return None
         value = self.headers.get("content-length")
         if value is None:
             if "chunked" in self.headers.get("transfer-encoding", "").lower() or not required:
@@ -167,12 +188,9 @@ def part_number(args: dict[str, str]) -> int:
 
 
 def content_type_for(req: OssRequest) -> str:
-    """Content-Type as sent, else guessed from the key's extension, as OSS does."""
-    return (
-        req.headers.get("content-type")
-        or mimetypes.guess_type(req.key or "")[0]
-        or "application/octet-stream"
-    )
+    """Content-Type as sent, else ``application/octet-stream``: OSS never guesses from the key
+    (the SDKs guess on the client side; oss2's presigned-PUT test relies on it)."""
+    return req.headers.get("content-type") or "application/octet-stream"
 
 
 def forbid_overwrite(req: OssRequest) -> bool:
@@ -186,13 +204,18 @@ def stored_headers(headers: dict[str, str]) -> dict[str, str]:
 
 def public_key_url(req: OssRequest) -> str:
     """Where receivers fetch the callback public key: the configured URL or our bound address."""
+    return own_url(req) + "/_ossemu/callback-public-key.pem"
+
+
+def own_url(req: OssRequest) -> str:
+    """The emulator's own address: the configured public URL, else the bound one."""
     configured = services().config.public_url
     if configured:
-        return configured.rstrip("/") + "/_ossemu/callback-public-key.pem"
+        return configured.rstrip("/")
     host = req.environ.get("SERVER_NAME", "127.0.0.1")
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
-    return f"http://{host}:{req.environ.get('SERVER_PORT', '80')}/_ossemu/callback-public-key.pem"
+    return f"http://{host}:{req.environ.get('SERVER_PORT', '80')}"
 
 
 def callback_context(req: OssRequest, meta: ObjectMeta, operation: str) -> CallbackContext:

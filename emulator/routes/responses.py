@@ -8,6 +8,7 @@ from ..access_log import request_id_of
 from ..protocol.errors import OssError
 from ..protocol.http import header_wire, http_date
 from ..storage import ObjectMeta
+from .body import body_left_unread
 
 #: The one owner every bucket and object has here.
 OWNER = [("ID", "ossemu"), ("DisplayName", "ossemu")]
@@ -23,6 +24,8 @@ def render_error(error: OssError, headers: dict[str, str] | None = None) -> Resp
     request_id = request_id_of(request.environ)
     host_id = request.host.split(":")[0] if request else "localhost"
     out = {**(headers or {}), **error.headers(request_id, host_id)}
+    if body_left_unread(request.environ):
+        out["Connection"] = "close"
     body = b"" if request.method == "HEAD" else error.to_xml(request_id, host_id)
     response = xml_response(body, error.status, out)
     if request.method == "HEAD":
@@ -38,12 +41,14 @@ def object_headers(meta: ObjectMeta) -> dict[str, str]:
         "Content-Type": header_wire(meta.content_type),
         "Accept-Ranges": "bytes",
         "x-oss-object-type": meta.object_type,
-        "x-oss-storage-class": "Standard",
+        "x-oss-storage-class": meta.storage_class,
         "x-oss-hash-crc64ecma": str(meta.crc64),
         **{name: header_wire(value) for name, value in meta.headers.items()},
     }
     if meta.content_md5:
         headers["Content-MD5"] = meta.content_md5
+    if meta.tags:
+        headers["x-oss-tagging-count"] = str(len(meta.tags))
     return headers
 
 
@@ -52,4 +57,9 @@ def upload_headers(meta: ObjectMeta) -> dict[str, str]:
     headers = {"ETag": f'"{meta.etag}"', "x-oss-hash-crc64ecma": str(meta.crc64)}
     if meta.content_md5:
         headers["Content-MD5"] = meta.content_md5
+    # The server-side encryption asked for is echoed, as OSS does.
+    headers.update({k: v for k, v in meta.headers.items() if k.startswith(_SSE)})
     return headers
+
+
+_SSE = "x-oss-server-side-"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Response
 
 from ..protocol.xml import render, timestamp
-from ..services import services, storage
-from .parsing import OssRequest, int_arg
+from ..services import storage
+from .parsing import OssRequest, int_arg, own_url
 from .responses import OWNER, xml_response
 
 
@@ -17,7 +17,6 @@ def list_buckets(req: OssRequest) -> Response:
     buckets, truncated = storage().list_buckets(
         prefix=args.get("prefix", ""), marker=args.get("marker", ""), max_keys=max_keys
     )
-    region = services().config.region
     body = render(
         "ListAllMyBucketsResult",
         [
@@ -34,12 +33,12 @@ def list_buckets(req: OssRequest) -> Response:
                         "Bucket",
                         [
                             ("CreationDate", timestamp(b.created)),
-                            ("ExtranetEndpoint", f"oss-{region}.aliyuncs.com"),
-                            ("IntranetEndpoint", f"oss-{region}-internal.aliyuncs.com"),
+                            ("ExtranetEndpoint", own_url(req)),
+                            ("IntranetEndpoint", own_url(req)),
                             ("Location", f"oss-{b.region}"),
                             ("Name", b.name),
                             ("Region", b.region),
-                            ("StorageClass", "Standard"),
+                            ("StorageClass", b.storage_class),
                         ],
                     )
                     for b in buckets

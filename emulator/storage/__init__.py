@@ -20,7 +20,7 @@ from .store import Storage
 class ObjectStore(Protocol):
     """The OSS operations storage offers the routes (each as the operation is named)."""
 
-    def create_bucket(self, name: str) -> BucketInfo: ...
+    def create_bucket(self, name: str, *, storage_class: str = "Standard") -> BucketInfo: ...
     def get_bucket(self, name: str) -> BucketInfo: ...
     def delete_bucket(self, name: str) -> None: ...
     def list_buckets(
@@ -41,6 +41,8 @@ class ObjectStore(Protocol):
         expected_md5: str | None,
         expected_size: int | None,
         acl: str = "default",
+        storage_class: str | None = None,
+        tags: dict[str, str] | None = None,
     ) -> ObjectMeta: ...
     def copy_object(
         self,
@@ -52,13 +54,23 @@ class ObjectStore(Protocol):
         content_type: str | None,
         headers: dict[str, str] | None,
         forbid_overwrite: bool,
+        storage_class: str | None = None,
+        tags: dict[str, str] | None = None,
     ) -> ObjectMeta: ...
     def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, BinaryIO]: ...
     def open_blob(self, meta: ObjectMeta) -> BinaryIO: ...
     def head_object(self, bucket: str, key: str) -> ObjectMeta: ...
     def delete_object(self, bucket: str, key: str) -> bool: ...
+    def put_object_tagging(self, bucket: str, key: str, tags: dict[str, str]) -> ObjectMeta: ...
     def initiate_multipart_upload(
-        self, bucket: str, key: str, *, content_type: str, headers: dict[str, str]
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str,
+        headers: dict[str, str],
+        storage_class: str | None = None,
+        tags: dict[str, str] | None = None,
     ) -> Upload: ...
     def upload_part(
         self,

@@ -41,7 +41,7 @@ class Catalog:
         row = self.index.read().execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise NotFound("NoSuchBucket", BucketName=name)
-        return BucketInfo(row["name"], row["created"], row["region"])
+        return bucket_from_row(row)
 
     def commit_object(
         self,
@@ -68,7 +68,9 @@ class Catalog:
                 name = self.blobs.install(source)
             try:
                 db.execute(
-                    "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO objects (bucket, key, blob, size, etag, crc64,"
+                    " content_md5, content_type, object_type, last_modified, headers,"
+                    " storage_class, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         meta.bucket,
                         meta.key,
@@ -81,6 +83,8 @@ class Catalog:
                         meta.object_type,
                         meta.last_modified,
                         json.dumps(_headers_with_acl(meta)),
+                        meta.storage_class,
+                        json.dumps(meta.tags),
                     ),
                 )
             except BaseException:
@@ -147,4 +151,10 @@ def meta_from_row(row: sqlite3.Row) -> ObjectMeta:
         headers=headers,
         blob=row["blob"],
         acl=acl,
+        storage_class=row["storage_class"],
+        tags=json.loads(row["tags"]),
     )
+
+
+def bucket_from_row(row: sqlite3.Row) -> BucketInfo:
+    return BucketInfo(row["name"], row["created"], row["region"], row["storage_class"])

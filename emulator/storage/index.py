@@ -64,7 +64,9 @@ class Index:
         self._writer_file = (
             os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o600) if fcntl else None
         )
-        self._connect().executescript(SCHEMA)
+        db = self._connect()
+        db.executescript(SCHEMA)
+        _add_missing_columns(db)
 
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -130,3 +132,20 @@ class Index:
             with contextlib.suppress(OSError):
                 os.close(self._writer_file)
             self._writer_file = None
+
+
+#: Columns added since the first schema: (table, column, declaration). A data dir made by an
+#: older ossemu gets them on open, with the value every row had implicitly until then.
+ADDED_COLUMNS = (
+    ("buckets", "storage_class", "TEXT NOT NULL DEFAULT 'Standard'"),
+    ("objects", "storage_class", "TEXT NOT NULL DEFAULT 'Standard'"),
+    ("objects", "tags", "TEXT NOT NULL DEFAULT '{}'"),
+)
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    for table, column, declaration in ADDED_COLUMNS:
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            with contextlib.suppress(sqlite3.OperationalError):  # another process was first
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")

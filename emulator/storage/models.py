@@ -10,6 +10,7 @@ class BucketInfo:
     name: str
     created: float
     region: str
+    storage_class: str = "Standard"
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class ObjectMeta:
     blob: str = ""
     #: Canned object ACL (``x-oss-object-acl``): default, private, public-read, public-read-write.
     acl: str = "default"
+    storage_class: str = "Standard"
+    #: Object tags (x-oss-tagging, PutObjectTagging), in the order given.
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,11 @@ class Upload:
     key: str
     initiated: float
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def storage_class(self) -> str:
+        """The class the object will have (uploads begun before classes were kept: Standard)."""
+        return self.headers.get("x-oss-storage-class", "Standard")
 
 
 @dataclass(frozen=True)
@@ -77,3 +86,5 @@ class PartPage:
     parts: list[PartMeta]
     is_truncated: bool
     next_part_number_marker: int
+    #: The upload the parts belong to (ListParts echoes some of its headers).
+    upload: Upload | None = None

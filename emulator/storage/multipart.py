@@ -23,6 +23,9 @@ from .names import check_object_key
 MIN_PART_SIZE = 100 * 1024
 MAX_PART_NUMBER = 10000
 MAX_PART_SIZE = 5 * 1024**3
+#: Where an upload keeps, among its headers, what the object gets at Complete.
+UPLOAD_STORAGE_CLASS = "x-oss-storage-class"
+UPLOAD_TAGS = "ossemu-tags"
 
 
 class Multipart:
@@ -34,15 +37,29 @@ class Multipart:
         self.blobs = catalog.blobs
 
     def initiate_multipart_upload(
-        self, bucket: str, key: str, *, content_type: str, headers: dict[str, str]
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str,
+        headers: dict[str, str],
+        storage_class: str | None = None,
+        tags: dict[str, str] | None = None,
     ) -> Upload:
+        """``storage_class=None``: the bucket's, as the object will have it."""
         check_object_key(key)
+        storage_class = storage_class or self.catalog.get_bucket(bucket).storage_class
         upload = Upload(
             os.urandom(16).hex().upper(),
             bucket,
             key,
             self.catalog.clock.now(),
-            {**headers, "content-type": content_type},
+            {
+                **headers,
+                "content-type": content_type,
+                UPLOAD_STORAGE_CLASS: storage_class,
+                UPLOAD_TAGS: json.dumps(tags or {}),
+            },
         )
         with self.index.write() as db:
             require_bucket(db, bucket)
@@ -118,7 +135,7 @@ class Multipart:
     def list_parts(
         self, bucket: str, key: str, upload_id: str, *, marker: int = 0, max_parts: int = 1000
     ) -> PartPage:
-        self.get_upload(bucket, key, upload_id)
+        upload = self.get_upload(bucket, key, upload_id)
         rows = (
             self.index.read()
             .execute(
@@ -130,7 +147,7 @@ class Multipart:
         )
         parts = [_part_from_row(r) for r in rows[:max_parts]]
         truncated = len(rows) > max_parts
-        return PartPage(parts, truncated, parts[-1].part_number if parts else 0)
+        return PartPage(parts, truncated, parts[-1].part_number if parts else 0, upload)
 
     def list_multipart_uploads(
         self,
@@ -214,6 +231,8 @@ class Multipart:
         digest = hashlib.md5(b"".join(bytes.fromhex(p.etag) for p in parts)).hexdigest().upper()
         headers = dict(upload.headers)
         content_type = headers.pop("content-type", "application/octet-stream")
+        storage_class = headers.pop(UPLOAD_STORAGE_CLASS, "Standard")
+        tags = json.loads(headers.pop(UPLOAD_TAGS, "{}"))
         meta = ObjectMeta(
             bucket=bucket,
             key=key,
@@ -225,6 +244,8 @@ class Multipart:
             last_modified=self.catalog.clock.now(),
             object_type="Multipart",
             headers=headers,
+            storage_class=storage_class,
+            tags=tags,
         )
         dropped: list[str] = []
 

@@ -7,9 +7,6 @@ import re
 from ..protocol.errors import BadRequest
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-# C0 controls and DEL cannot be rendered in XML 1.0 listings; OSS only lists them URL-encoded,
-# so the emulator refuses them up front rather than store keys it could not list plainly.
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 MAX_KEY_BYTES = 1023
 
 
@@ -21,7 +18,9 @@ def check_bucket_name(name: str) -> str:
 
 
 def check_object_key(key: str) -> str:
-    """UTF-8, 1-1023 bytes, not starting with '/' or '\\', no control characters."""
+    """UTF-8, 1-1023 bytes, not starting with '/' or '\\': OSS's whole naming rule. Control
+    characters are valid (the SDKs' suites store ``\\x01``..``\\x1f``); listings render them as
+    character references (see ``protocol.xml``), and keys never become paths."""
     if not key:
         raise BadRequest("InvalidObjectName", "The Object name can not be empty.")
     try:
@@ -30,6 +29,6 @@ def check_object_key(key: str) -> str:
         raise BadRequest("InvalidObjectName", "The specified object is not valid.") from None
     if size > MAX_KEY_BYTES:
         raise BadRequest("InvalidObjectName", "The Length of Object name must be less than 1024.")
-    if key[0] in "/\\" or _CONTROL_RE.search(key):
+    if key[0] in "/\\":
         raise BadRequest("InvalidObjectName", "The specified object is not valid.")
     return key

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -34,6 +35,7 @@ from . import inline
 from .blobs import WrittenBlob
 from .catalog import (
     Catalog,
+    bucket_from_row,
     check_declared_size,
     check_received,
     drop_inline,
@@ -95,16 +97,17 @@ class Storage(Multipart):
 
     # -- buckets ---------------------------------------------------------------------------
 
-    def create_bucket(self, name: str) -> BucketInfo:
-        """PutBucket is idempotent for its owner, as on OSS."""
+    def create_bucket(self, name: str, *, storage_class: str = "Standard") -> BucketInfo:
+        """PutBucket is idempotent for its owner, as on OSS (an existing bucket keeps its class)."""
         check_bucket_name(name)
         with self.index.write() as db:
             db.execute(
-                "INSERT OR IGNORE INTO buckets VALUES (?, ?, ?)",
-                (name, self.clock.now(), self.region),
+                "INSERT OR IGNORE INTO buckets (name, created, region, storage_class)"
+                " VALUES (?, ?, ?, ?)",
+                (name, self.clock.now(), self.region, storage_class),
             )
             row = db.execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
-        return BucketInfo(row["name"], row["created"], row["region"])
+        return bucket_from_row(row)
 
     def get_bucket(self, name: str) -> BucketInfo:
         return self.catalog.get_bucket(name)
@@ -160,7 +163,7 @@ class Storage(Multipart):
             )
             .fetchall()
         )
-        buckets = [BucketInfo(r["name"], r["created"], r["region"]) for r in rows[:max_keys]]
+        buckets = [bucket_from_row(r) for r in rows[:max_keys]]
         return buckets, len(rows) > max_keys
 
     # -- objects ---------------------------------------------------------------------------
@@ -177,11 +180,14 @@ class Storage(Multipart):
         expected_md5: str | None = None,
         expected_size: int | None = None,
         acl: str = "default",
+        storage_class: str | None = None,
+        tags: dict[str, str] | None = None,
     ) -> ObjectMeta:
-        """Store a new version of ``key`` atomically; Content-MD5 and length checked after."""
+        """Store a new version of ``key`` atomically; Content-MD5 and length checked after.
+        ``storage_class=None``: the bucket's."""
         check_object_key(key)
         check_declared_size(expected_size, MAX_PUT_SIZE)
-        self.get_bucket(bucket)
+        storage_class = storage_class or self.get_bucket(bucket).storage_class
         small = None
         if expected_size is None or expected_size <= inline.INLINE_MAX:
             small, chunks = _read_small(chunks, inline.INLINE_MAX)
@@ -200,6 +206,8 @@ class Storage(Multipart):
                 headers=headers or {},
                 forbid_overwrite=forbid_overwrite,
                 acl=acl,
+                storage_class=storage_class,
+                tags=tags or {},
             )
         finally:
             written.discard()
@@ -216,6 +224,8 @@ class Storage(Multipart):
         etag: str | None = None,
         object_type: str = "Normal",
         acl: str = "default",
+        storage_class: str = "Standard",
+        tags: dict[str, str] | None = None,
     ) -> ObjectMeta:
         meta = ObjectMeta(
             bucket=bucket,
@@ -229,6 +239,8 @@ class Storage(Multipart):
             object_type=object_type,
             headers=headers,
             acl=acl,
+            storage_class=storage_class,
+            tags=tags or {},
         )
         return self.catalog.commit_object(meta, written.source, forbid_overwrite=forbid_overwrite)
 
@@ -272,6 +284,18 @@ class Storage(Multipart):
         self.blobs.delete(replaced)
         return old is not None
 
+    def put_object_tagging(self, bucket: str, key: str, tags: dict[str, str]) -> ObjectMeta:
+        """Replace the current version's tags (Last-Modified stays, as on OSS); ``{}`` deletes."""
+        with self.index.write() as db:
+            require_bucket(db, bucket)
+            row = db.execute(
+                "UPDATE objects SET tags = ? WHERE bucket = ? AND key = ? RETURNING *",
+                (json.dumps(tags), bucket, key),
+            ).fetchone()
+            if row is None:
+                raise NotFound("NoSuchKey", Key=key)
+        return meta_from_row(row)
+
     def copy_object(
         self,
         src_bucket: str,
@@ -282,10 +306,13 @@ class Storage(Multipart):
         content_type: str | None = None,
         headers: dict[str, str] | None = None,
         forbid_overwrite: bool = False,
+        storage_class: str | None = None,
+        tags: dict[str, str] | None = None,
     ) -> ObjectMeta:
-        """Copy bytes into a new blob; ``headers=None`` keeps the source's metadata (COPY)."""
+        """Copy bytes into a new blob; ``headers=None`` keeps the source's metadata (COPY),
+        ``tags=None`` its tags, ``storage_class=None`` takes the destination bucket's."""
         check_object_key(key)
-        self.get_bucket(bucket)
+        storage_class = storage_class or self.get_bucket(bucket).storage_class
         meta, f = self.open_object(src_bucket, src_key)
         with f:
             written: WrittenBlob | inline.SmallBody
@@ -301,6 +328,8 @@ class Storage(Multipart):
                 content_type=content_type or meta.content_type,
                 headers=meta.headers if headers is None else headers,
                 forbid_overwrite=forbid_overwrite,
+                storage_class=storage_class,
+                tags=meta.tags if tags is None else tags,
             )
         finally:
             written.discard()

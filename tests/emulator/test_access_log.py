@@ -55,3 +55,11 @@ def test_status_line_takes_the_registered_reason_phrase(werkzeug_status, oss_sta
     from ossemu.emulator.access_log import status_line
 
     assert status_line(werkzeug_status) == oss_status
+
+
+def test_a_key_with_cr_lf_cannot_forge_an_access_line(oss_emulator, access_lines):
+    # Unsigned, so refused: only the logged line matters here.
+    requests.get(oss_emulator.url + "/logbkt/a%0D%0AGET%20/forged%20200", timeout=10)
+    messages = [r.getMessage() for r in access_lines()]
+    assert any("a\\x0d\\x0aGET /forged 200" in m for m in messages), messages
+    assert not any("\n" in m or "\r" in m for m in messages)

@@ -63,6 +63,12 @@ def test_presigned_url_carries_callback_and_vars_as_query_parameters():
     assert dict(spec.variables) == {"x:a": "1"}
 
 
+def test_callback_var_keys_without_x_prefix_are_skipped_as_on_oss():
+    config = {"callbackUrl": "http://a.com", "callbackBody": "b=${bucket}"}
+    spec = parse_callback(headers({**config, "A": 1, "x:b": "2"}, **config), {})
+    assert spec is not None and dict(spec.variables) == {"x:b": "2"}
+
+
 def test_ruby_sdk_serialisation_from_the_docs_is_accepted():
     value = (
         "eyJjYWxsYmFja1VybCI6Imh0dHA6Ly9hcHAuc2VydmVyLmNvbS9jYWxsYmFjaz9pZD0xJm5hbWU9JUU2JTlEJUFE"
@@ -306,7 +312,6 @@ NOT_JSON = b64json(b"{not json")
             "The callback var configuration is not json format.",
             "callback-var",
         ),
-        (headers({"a": "1"}), {}, "must start with 'x:' followed by a name", "callback-var"),
         (headers({"x:": "1"}), {}, "must start with 'x:' followed by a name", "callback-var"),
         (
             headers({"x:Var": "1"}),

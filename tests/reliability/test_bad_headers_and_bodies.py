@@ -10,9 +10,11 @@ from __future__ import annotations
 import socket
 
 import pytest
+import requests
 
 from tests.reliability.helpers import BUCKET, OBJECT, assert_error, signed_headers
 from tests.support import (
+    parse_response,
     raw_exchange,
     read_answer,
     send_head,
@@ -163,6 +165,50 @@ def test_malformed_chunked_bodies_store_nothing(server, chunked):
     assert response.status == 400, response.body[:300]
     assert response.code in ("IncompleteBody", ""), response.body[:300]  # "": HTTP-layer refusal
     assert server.request("GET", BUCKET, "chunky").status == 404
+
+
+@pytest.mark.parametrize("length", ["5", "3", "100"])
+def test_chunked_wins_over_content_length_and_nothing_is_smuggled_behind(server, length):
+    # ali-oss sends both headers for a stream of known length; OSS takes the chunked body.
+    # RFC 9112 6.3: the length is ignored and the connection closes after the answer.
+    signed = signed_headers("PUT", BUCKET, "both-framings", headers={"Content-Length": length})
+    head = f"PUT {target(BUCKET, 'both-framings')} HTTP/1.1\r\nHost: x\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in signed.items())
+    head += "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    behind = signed_headers("PUT", BUCKET, "smuggled", headers={"Content-Length": "1"})
+    head += f"PUT {target(BUCKET, 'smuggled')} HTTP/1.1\r\nHost: x\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in behind.items()) + "\r\nx"
+    answer = read_answer(send_head(server.port, head))
+    assert answer.status == 200 and answer.headers["connection"] == "close"
+    assert answer.body.count(b"HTTP/1.1") == 0, "a second answer came on the same connection"
+    assert server.request("GET", BUCKET, "both-framings").body == b"hello"
+    assert server.request("GET", BUCKET, "smuggled").status == 404
+
+
+@pytest.mark.parametrize("size", [1, 8 * 1024 * 1024])
+def test_an_error_before_the_body_is_read_closes_and_says_so(server, size):
+    # requests reuses the connection unless told it closes: the next call must not meet a
+    # connection the server has dropped (RemoteDisconnected).
+    url = f"http://127.0.0.1:{server.port}{target('no-such-bucket', 'k')}"
+    with requests.Session() as session:
+        refused = session.put(url, data=b"x" * size, timeout=30)  # unsigned: refused at once
+        assert refused.status_code == 403 and refused.headers["Connection"] == "close"
+        again = session.put(url, data=b"y", timeout=30)
+        assert again.status_code == 403
+
+
+def test_an_answer_after_the_body_was_read_keeps_the_connection_under_gunicorn(server):
+    head = f"PUT {target(BUCKET, 'kept')} HTTP/1.1\r\nHost: x\r\n"
+    signed = signed_headers("PUT", BUCKET, "kept", headers={"Content-Length": "4"})
+    head += "".join(f"{k}: {v}\r\n" for k, v in signed.items()) + "\r\nbody"
+    sock = send_head(server.port, head)
+    sock.settimeout(10)
+    answer = parse_response(sock.recv(65536))
+    sock.close()
+    assert answer.status == 200
+    assert answer.headers["connection"] == (
+        "close" if server.name == "in-process" else "keep-alive"
+    )
 
 
 def test_slow_senders_do_not_stop_other_clients(server):
