@@ -18,6 +18,7 @@ from ossemu.client.endpoint import Endpoint
 
 from ..config import DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET
 from .errors import UserError
+from .formatting import HelpFormatter
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:8090"
 DEFAULT_ROLE = "acs:ram::1000000000000001:role/ossemu"
@@ -31,12 +32,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "sts",
         help="print temporary credentials (STS AssumeRole) as JSON or shell exports",
         description=__doc__.split("\n\n")[0] if __doc__ else None,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--endpoint", help=f"STS endpoint (default $OSS_ENDPOINT or {DEFAULT_ENDPOINT})")
     p.add_argument("--access-key-id", help="long-term key (default $OSS_ACCESS_KEY_ID)")
     p.add_argument("--access-key-secret", help="its secret (default $OSS_ACCESS_KEY_SECRET)")
     p.add_argument("--role-arn", default=DEFAULT_ROLE, help=f"(default {DEFAULT_ROLE})")
-    p.add_argument("--session-name", default="ossemu-cli", help="RoleSessionName")
+    p.add_argument("--session-name", default="ossemu-cli", help="the RoleSessionName")
     p.add_argument("--duration", type=int, default=3600, help="seconds, 900..43200 (default 3600)")
     p.add_argument("--bucket", default="*", help="bucket the session is confined to (default *)")
     p.add_argument("--prefix", help="confine the session to objects under this prefix")
@@ -46,7 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="allowed action with --prefix (repeatable; default oss:PutObject, oss:GetObject)",
     )
     p.add_argument("--policy", help="a session policy document (JSON) instead of --prefix")
-    p.add_argument("--format", choices=["json", "env"], default="json")
+    p.add_argument(
+        "--format", choices=["json", "env"], default="json", help="JSON, or shell exports"
+    )
     p.set_defaults(run=run)
 
 
