@@ -33,7 +33,7 @@ from urllib.parse import SplitResult, urlsplit
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from ..clock import WALL_CLOCK, Clock
-from .journal import CallbackJournal
+from .journal import CallbackJournal, body_field
 from .signing import sign_callback
 from .spec import CallbackSpec
 from .template import CallbackContext, render_body
@@ -42,6 +42,7 @@ logger = logging.getLogger("ossemu.callbacks")
 
 USER_AGENT = "ehttp-client/0.0.1"
 MAX_RESPONSE_BYTES = 3 * 1024 * 1024  # CB21 and the current docs; older text says 1 MB
+MAX_HEADER_VALUE = 8 * 1024  # journalled per header of the answer
 CONNECT_FAILED = "Error status : -1.OSS can not connect to your callbackUrl, please check it."
 NO_REPLY = "Error status : -1."
 NOT_JSON = "Response body is not valid json format."
@@ -181,7 +182,7 @@ class CallbackEngine:
                 "target": target,
                 "version": "HTTP/1.0",
                 "headers": [list(header) for header in headers],
-                **_body_field(body),
+                **body_field(body),
             },
             "response": None,
         }
@@ -304,12 +305,12 @@ def _judge(response: http.client.HTTPResponse, record: dict[str, Any]) -> tuple[
     record["response"] = {
         "status": status,
         "reason": response.reason,
-        "headers": [[name, value] for name, value in response.getheaders()],
+        "headers": [[name, value[:MAX_HEADER_VALUE]] for name, value in response.getheaders()],
     }
     lengths = response.msg.get_all("Content-Length") or []
     if status != 200:
         body = _read_quietly(response) if _valid_length(lengths) else b""
-        record["response"].update(_body_field(body))
+        record["response"].update(body_field(body))
         raise _Failed(f"Error status : {status}.", "the app did not answer 200", status, body)
     if not lengths:
         raise _Failed(MISSING_LENGTH, "no Content-Length header", status)
@@ -318,17 +319,19 @@ def _judge(response: http.client.HTTPResponse, record: dict[str, Any]) -> tuple[
         raise _Failed(INVALID_LENGTH, f"Content-Length {lengths!r}", status)
     if length > MAX_RESPONSE_BYTES:
         raise _Failed(TOO_LONG, f"Content-Length {length} > {MAX_RESPONSE_BYTES}", status)
+    # Never more than the cap, however the answer is framed: with Transfer-Encoding: chunked
+    # beside the Content-Length, http.client follows the chunks and would read them all.
     try:
-        body = response.read()
+        body = response.read(MAX_RESPONSE_BYTES + 1)
     except http.client.IncompleteRead as exc:
-        record["response"].update(_body_field(exc.partial))
+        body = exc.partial
+    record["response"].update(body_field(body))
+    if len(body) > MAX_RESPONSE_BYTES:
+        raise _Failed(TOO_LONG, f"the body runs past {MAX_RESPONSE_BYTES} bytes", status)
+    if len(body) != length:
         raise _Failed(
-            INVALID_LENGTH,
-            f"body ended after {len(exc.partial)} of {length} bytes",
-            status,
-            exc.partial,
-        ) from None
-    record["response"].update(_body_field(body))
+            INVALID_LENGTH, f"body of {len(body)} bytes, Content-Length {length}", status, body
+        )
     if not _is_json(body):
         raise _Failed(
             NOT_JSON, "the body is not JSON (a UTF-8 BOM counts as not JSON)", status, body
@@ -348,11 +351,10 @@ def _valid_length(values: list[str]) -> int | None:
 
 
 def _read_quietly(response: http.client.HTTPResponse) -> bytes:
-    """A failed answer's body, for the journal only: reading it must not change the verdict."""
-    if (response.length or 0) > MAX_RESPONSE_BYTES:
-        return b""
+    """A failed answer's body, for the journal only: at most the cap is read, whatever the
+    framing, and reading it must not change the verdict."""
     try:
-        return response.read()
+        return response.read(MAX_RESPONSE_BYTES)
     except http.client.IncompleteRead as exc:
         return exc.partial
     except (OSError, http.client.HTTPException):
@@ -369,13 +371,6 @@ def _is_json(body: bytes) -> bool:
 
 def _reject_constant(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
-
-
-def _body_field(body: bytes) -> dict[str, str]:
-    try:
-        return {"body": body.decode("utf-8")}
-    except UnicodeDecodeError:
-        return {"body_base64": base64.b64encode(body).decode("ascii")}
 
 
 def _abort(sock: socket.socket, expired: threading.Event) -> None:

@@ -6,9 +6,15 @@ bind to loopback (the default) unless that is what you want.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from typing import Any
+
 from flask import Flask, Response, jsonify, request
 
 from ..services import services
+
+MAX_PAGE = 1000
 
 
 def register(app: Flask) -> None:
@@ -29,12 +35,40 @@ def public_key() -> Response:
 
 
 def callbacks() -> Response:
-    """The callback journal, oldest first; ``?bucket=&key=`` filter; DELETE clears it."""
+    """The callback journal, oldest first; ``?bucket=&key=`` filter; DELETE clears it.
+
+    ``?limit=N`` answers one page of at most N entries (at most 1000); when more may follow,
+    ``X-Ossemu-Next-After`` holds the cursor to pass as ``?after=`` for the next one. Without
+    ``limit`` the whole journal is streamed, a page at a time, so no request holds it all.
+    """
     journal = services().journal
     if request.method == "DELETE":
         journal.clear()
         return Response(status=204)
-    return jsonify(journal.entries(bucket=request.args.get("bucket"), key=request.args.get("key")))
+    bucket, key = request.args.get("bucket"), request.args.get("key")
+    after = _cursor(request.args.get("after", "0"))
+    limit = _cursor(request.args.get("limit", "0"))
+    if after is None or limit is None or limit > MAX_PAGE:
+        return _bad(f"after must be an entry id and limit a number from 1 to {MAX_PAGE}")
+    if not limit:
+        rows = journal.iter_entries(bucket, key, after=after)
+        return Response(_json_array(entry for _, entry in rows), mimetype="application/json")
+    page = journal.page(bucket, key, after=after, limit=limit)
+    response = jsonify([entry for _, entry in page])
+    if len(page) == limit:
+        response.headers["X-Ossemu-Next-After"] = str(page[-1][0])
+    return response
+
+
+def _json_array(entries: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    yield b"["
+    for number, entry in enumerate(entries):
+        yield (b"," if number else b"") + json.dumps(entry, ensure_ascii=False).encode()
+    yield b"]\n"
+
+
+def _cursor(value: str) -> int | None:
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 def faults() -> Response:
