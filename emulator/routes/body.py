@@ -42,6 +42,30 @@ def read_chunks(stream: BinaryIO, environ: dict[str, Any], idle: float | None) -
         yield chunk
 
 
+def read_capped(
+    chunks: Iterator[bytes], environ: dict[str, Any], limit: int, error: OssError
+) -> bytes:
+    """A small body (an XML document) read whole, but never more than ``limit`` bytes of it.
+
+    Past the limit ``error`` is raised at once, and the connection's read side is shut, so
+    neither we nor the WSGI server's drain read the rest of a body that may be endless.
+    """
+    out = bytearray()
+    for chunk in chunks:
+        out += chunk
+        if len(out) > limit:
+            refuse_rest(environ)
+            raise error
+    return bytes(out)
+
+
+def refuse_rest(environ: dict[str, Any]) -> None:
+    """Leave the rest of the request body unread: the connection closes after the answer."""
+    sock = _client_socket(environ)
+    if sock is not None:
+        _stop_reading(sock)
+
+
 def abort_connection(stream: BinaryIO, environ: dict[str, Any]) -> None:
     """Drop the client's connection mid-body (fault injection): read some, then hang up."""
     stream.read(64 * 1024)

@@ -67,7 +67,7 @@ def complete_multipart_upload(req: OssRequest) -> Response:
     https://www.alibabacloud.com/help/en/oss/developer-reference/completemultipartupload"""
     svc = services()
     spec = parse_callback(req.headers, req.args, strict_urls=svc.config.strict_callback_urls)
-    body = b"".join(req.body_chunks())
+    body = req.xml_body()
     check_content_md5(body, req.headers.get("content-md5"))
     if req.headers.get("x-oss-complete-all", "").lower() == "yes":
         if body:

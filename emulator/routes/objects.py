@@ -14,7 +14,14 @@ from werkzeug.wsgi import wrap_file
 from ..callbacks import parse_callback
 from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, check_preconditions, http_date, parse_range
-from ..protocol.xml import encode_key, etag, parse_delete_keys, render, timestamp
+from ..protocol.xml import (
+    MAX_DELETE_BODY,
+    encode_key,
+    etag,
+    parse_delete_keys,
+    render,
+    timestamp,
+)
 from ..services import services, storage
 from ..storage import ObjectMeta
 from .parsing import (
@@ -155,7 +162,7 @@ def delete_object(req: OssRequest) -> Response:
 def delete_multiple_objects(req: OssRequest) -> Response:
     """DeleteMultipleObjects: https://www.alibabacloud.com/help/en/oss/developer-reference/deletemultipleobjects"""
     enc = encoding_type(req.args)
-    body = b"".join(req.body_chunks())
+    body = req.xml_body(MAX_DELETE_BODY)
     check_content_md5(body, req.headers.get("content-md5"))
     keys, quiet = parse_delete_keys(body)
     store = storage()
