@@ -122,6 +122,14 @@ def _server_options(p: argparse.ArgumentParser) -> None:
         help="PEM RSA key that signs callbacks (default: generated in the data dir)",
     )
     p.add_argument("--public-url", help="base URL receivers use to reach the emulator's public key")
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another Host name the control API answers to (repeatable; IP addresses, "
+        "localhost and --domain always work)",
+    )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("--log-format", default="text", choices=["text", "json"])
 
@@ -173,6 +181,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         strict_callback_urls=args.strict_callback_urls,
         callback_private_key=args.callback_private_key,
         public_url=args.public_url,
+        allowed_hosts=tuple(args.allow_host),
         log_level=args.log_level,
         log_format=args.log_format,
     )

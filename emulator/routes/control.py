@@ -1,18 +1,21 @@
 """The emulator's own control API under ``/_ossemu/`` (not OSS; never signature-checked).
 
 Anyone who can reach the port can read the callback journal, add faults and reset the data:
-bind to loopback (the default) unless that is what you want.
+bind to loopback (the default) unless that is what you want. Web pages and upload callbacks
+cannot: :mod:`.guard` refuses them on every endpoint but the health check and the public key.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
 from ..services import services
+from .guard import refusal, served_hosts
 
 MAX_PAGE = 1000
 
@@ -20,9 +23,29 @@ MAX_PAGE = 1000
 def register(app: Flask) -> None:
     app.add_url_rule("/_ossemu/health", view_func=health)
     app.add_url_rule("/_ossemu/callback-public-key.pem", view_func=public_key)
-    app.add_url_rule("/_ossemu/callbacks", view_func=callbacks, methods=["GET", "DELETE"])
-    app.add_url_rule("/_ossemu/faults", view_func=faults, methods=["GET", "POST", "DELETE"])
-    app.add_url_rule("/_ossemu/reset", view_func=reset, methods=["POST"])
+    app.add_url_rule("/_ossemu/callbacks", view_func=_guarded(callbacks), methods=["GET", "DELETE"])
+    app.add_url_rule(
+        "/_ossemu/faults", view_func=_guarded(faults), methods=["GET", "POST", "DELETE"]
+    )
+    app.add_url_rule("/_ossemu/reset", view_func=_guarded(reset), methods=["POST"])
+
+
+def _guarded(view: Callable[[], Response]) -> Callable[[], Response]:
+    """``view``, refused (403) to web pages, foreign Host names and upload callbacks."""
+
+    @functools.wraps(view)
+    def checked() -> Response:
+        config = services().config
+        names = served_hosts(config.domain, config.public_url, config.allowed_hosts)
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        why = refusal(request.method, headers, names, config.domain)
+        if why is not None:
+            response = jsonify(error=why)
+            response.status_code = 403
+            return response
+        return view()
+
+    return checked
 
 
 def health() -> Response:
