@@ -122,7 +122,7 @@ def _authenticate(svc: Services, req: OssRequest) -> Principal:
         return Principal(svc.config.access_key_id)  # auth off: every caller is the owner
     secrets = {svc.config.access_key_id: svc.config.access_key_secret}
     signed = SignedRequest(req.method, req.bucket, req.key, req.query, req.headers)
-    return authenticate(signed, secrets, now=svc.clock.now())
+    return authenticate(signed, secrets, now=svc.clock.now(), region=svc.config.region)
 
 
 def authorize(svc: Services, principal: Principal, route: Route | None) -> None:

@@ -60,8 +60,13 @@ class Principal:
 ANONYMOUS = Principal(None)
 
 
-def authenticate(req: SignedRequest, secrets: Mapping[str, str], *, now: float) -> Principal:
-    """Check the request's OSS signature, if it carries one; a bad one raises."""
+def authenticate(
+    req: SignedRequest, secrets: Mapping[str, str], *, now: float, region: str | None = None
+) -> Principal:
+    """Check the request's OSS signature, if it carries one; a bad one raises.
+
+    ``region`` is the server's: a V4 scope naming another is refused, as OSS does (None: any).
+    """
     authorization = req.headers.get("authorization", "").strip()
     in_url = {name for name, _ in req.query}.intersection(URL_MARKERS)
     if authorization and in_url:
@@ -72,13 +77,13 @@ def authenticate(req: SignedRequest, secrets: Mapping[str, str], *, now: float) 
         if scheme == "OSS":
             return Principal(verify_v1_header(req, rest, secrets, now))
         if scheme == V4_ALGORITHM:
-            return Principal(verify_v4_header(req, rest, secrets, now))
+            return Principal(verify_v4_header(req, rest, secrets, now, region))
         if scheme == "OSS2":
             message = "Signature version OSS2 is not supported here; use V1 (OSS) or V4."
             raise invalid_argument(message, "Authorization", authorization)
         raise invalid_argument(BAD_HEADER, "Authorization", authorization)
     if any(name.startswith("x-oss-") for name in in_url):
-        return Principal(verify_v4_query(req, secrets, now))
+        return Principal(verify_v4_query(req, secrets, now, region))
     if in_url:
         return Principal(verify_v1_query(req, secrets, now))
     return ANONYMOUS
