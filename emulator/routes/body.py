@@ -10,6 +10,7 @@ import socket
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from .. import expect_continue
 from ..protocol.errors import BadRequest, OssError
 
 CHUNK = 1024 * 1024
@@ -24,6 +25,7 @@ def read_chunks(stream: BinaryIO, environ: dict[str, Any], idle: float | None) -
     next byte, never the whole upload.
     """
     sock = _client_socket(environ)
+    expect_continue.grant(environ)  # the request is verified: now the body may come
     while True:
         try:
             with _idle_limit(sock, idle):
@@ -68,6 +70,7 @@ def refuse_rest(environ: dict[str, Any]) -> None:
 
 def abort_connection(stream: BinaryIO, environ: dict[str, Any]) -> None:
     """Drop the client's connection mid-body (fault injection): read some, then hang up."""
+    expect_continue.grant(environ)
     stream.read(64 * 1024)
     sock = _client_socket(environ)
     if sock is not None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
+from .. import expect_continue
 from ..services import services
 from .guard import refusal, served_hosts
 
@@ -43,6 +44,7 @@ def _guarded(view: Callable[[], Response]) -> Callable[[], Response]:
             response = jsonify(error=why)
             response.status_code = 403
             return response
+        expect_continue.grant(request.environ)
         return view()
 
     return checked
