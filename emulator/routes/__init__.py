@@ -71,9 +71,26 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
 
 # Sub-resources that select an operation, in the order they are looked for.
 _DISPATCH = ("uploadId", "uploads", "delete", "bucketInfo", "location", "objectMeta")
+# OSS API sub-resources that no SDK signs as such (so they are not in SUBRESOURCES), from the
+# OSS API reference: DescribeRegions (?regions), bucket access tracking (?accessMonitor)...
+# Any other unknown query parameter is ignored, as OSS ignores it.
+_UNSIGNED_SUBRESOURCES = frozenset(
+    [
+        "regions",
+        "accessMonitor",
+        "policyStatus",
+        "dataRedundancyTransition",
+        "cleanRestoredObject",
+        "select",
+        "responseHeader",
+        "userDefinedLogFieldsConfig",
+        "overwriteConfig",
+        "archiveDirectRead",
+    ]
+)
 # Sub-resources OSS has that the emulator does not implement (reported as NotImplemented).
 _UNSUPPORTED = (
-    SUBRESOURCES
+    (SUBRESOURCES | _UNSIGNED_SUBRESOURCES)
     - set(_DISPATCH)
     - {"partNumber", "callback", "callback-var", "security-token", "continuation-token"}
     - {"versionId"}  # accepted and ignored: nothing here is versioned
@@ -89,7 +106,7 @@ class _AnyPath(PathConverter):
 
 
 def register_routes(app: Flask) -> None:
-    control.register(app)
+    control.register(app, oss=dispatch)
     app.url_map.converters["anypath"] = _AnyPath
     app.add_url_rule("/", "oss", dispatch, methods=["GET", "PUT", "POST", "DELETE", "HEAD"])
     app.add_url_rule(

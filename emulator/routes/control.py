@@ -11,6 +11,7 @@ import functools
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, request
 
@@ -21,14 +22,36 @@ from .guard import refusal, served_hosts
 MAX_PAGE = 1000
 
 
-def register(app: Flask) -> None:
-    app.add_url_rule("/_ossemu/health", view_func=health)
-    app.add_url_rule("/_ossemu/callback-public-key.pem", view_func=public_key)
-    app.add_url_rule("/_ossemu/callbacks", view_func=_guarded(callbacks), methods=["GET", "DELETE"])
-    app.add_url_rule(
-        "/_ossemu/faults", view_func=_guarded(faults), methods=["GET", "POST", "DELETE"]
-    )
-    app.add_url_rule("/_ossemu/reset", view_func=_guarded(reset), methods=["POST"])
+def register(app: Flask, oss: Callable[[str], Response]) -> None:
+    """The control routes; on a bucket's virtual host the same paths are that bucket's keys,
+    so there they go to ``oss`` (the OSS dispatcher) instead."""
+    views: list[tuple[str, Callable[[], Response], list[str]]] = [
+        ("health", health, ["GET"]),
+        ("callback-public-key.pem", public_key, ["GET"]),
+        ("callbacks", _guarded(callbacks), ["GET", "DELETE"]),
+        ("faults", _guarded(faults), ["GET", "POST", "DELETE"]),
+        ("reset", _guarded(reset), ["POST"]),
+    ]
+    for name, view, methods in views:
+        path = f"/_ossemu/{name}"
+        app.add_url_rule(path, view_func=_unless_virtual_host(view, oss, path), methods=methods)
+
+
+def _unless_virtual_host(
+    view: Callable[[], Response], oss: Callable[[str], Response], path: str
+) -> Callable[[], Response]:
+    @functools.wraps(view)
+    def routed() -> Response:
+        domain = services().config.domain
+        try:
+            host = urlsplit("//" + request.headers.get("Host", "")).hostname or ""
+        except ValueError:
+            host = ""
+        if domain and host.endswith("." + domain):
+            return oss(path.lstrip("/"))
+        return view()
+
+    return routed
 
 
 def _guarded(view: Callable[[], Response]) -> Callable[[], Response]:

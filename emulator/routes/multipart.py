@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response
 
 from ..callbacks import parse_callback
-from ..protocol.errors import CallbackFailed, invalid_argument
+from ..protocol.errors import CallbackFailed, OssError, invalid_argument
 from ..protocol.http import check_content_md5, parse_uint
 from ..protocol.xml import encode_key, etag, parse_complete_parts, render, timestamp
 from ..services import services, storage
@@ -47,7 +47,11 @@ def initiate_multipart_upload(req: OssRequest) -> Response:
 
 
 def upload_part(req: OssRequest) -> Response:
-    """UploadPart: https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpart"""
+    """UploadPart: https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpart
+
+    UploadPartCopy (``x-oss-copy-source``) is not implemented: 501, never an empty part."""
+    if "x-oss-copy-source" in req.headers:
+        raise OssError("NotImplemented")
     part = storage().upload_part(
         req.bucket or "",
         req.key or "",
