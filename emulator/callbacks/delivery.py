@@ -43,6 +43,7 @@ logger = logging.getLogger("ossemu.callbacks")
 USER_AGENT = "ehttp-client/0.0.1"
 MAX_RESPONSE_BYTES = 3 * 1024 * 1024  # CB21 and the current docs; older text says 1 MB
 MAX_HEADER_VALUE = 8 * 1024  # journalled per header of the answer
+ANSWER_BUDGET = MAX_RESPONSE_BYTES + 64 * 1024  # the most read of an answer, head included
 CONNECT_FAILED = "Error status : -1.OSS can not connect to your callbackUrl, please check it."
 NO_REPLY = "Error status : -1."
 NOT_JSON = "Response body is not valid json format."
@@ -70,9 +71,53 @@ class _Failed(Exception):
         self.message, self.detail, self.status, self.body = message, detail, status, body
 
 
+class _OverBudget(http.client.HTTPException):
+    """The app's answer, head and body together, ran past :data:`ANSWER_BUDGET`."""
+
+
+class _Budget:
+    """The answer's byte stream, refusing to yield more than ``left`` bytes in all: http.client
+    alone would read 100 header lines of 64 KiB each, and chunks beside a Content-Length."""
+
+    def __init__(self, fp: Any, left: int) -> None:
+        self._fp, self._left = fp, left
+
+    def _take(self, count: int) -> None:
+        self._left -= count
+        if self._left < 0:
+            raise _OverBudget(f"the answer runs past {ANSWER_BUDGET} bytes")
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = self._fp.readline(limit)
+        self._take(len(line))
+        return line
+
+    def read(self, count: int | None = -1) -> bytes:
+        if count is None or count < 0:
+            count = max(self._left, 0) + 1  # never "until the end": that may never come
+        data = self._fp.read(count)
+        self._take(len(data))
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._fp.readinto(buffer)
+        self._take(count or 0)
+        return count
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fp, name)
+
+
+class _CappedResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp = _Budget(self.fp, ANSWER_BUDGET)  # type: ignore[assignment]
+
+
 class _Http10Connection(http.client.HTTPConnection):
     _http_vsn = 10
     _http_vsn_str = "HTTP/1.0"
+    response_class = _CappedResponse
 
 
 class CallbackEngine:
@@ -239,6 +284,8 @@ class CallbackEngine:
         except (OSError, http.client.HTTPException, ValueError) as exc:
             if isinstance(exc, TimeoutError) or expired.is_set():
                 raise self._timeout_failure(record) from None
+            if isinstance(exc, _OverBudget):
+                raise _Failed(TOO_LONG, str(exc)) from None
             raise _Failed(NO_REPLY, _describe(exc)) from None
         finally:
             watchdog.cancel()

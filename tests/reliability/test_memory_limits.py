@@ -10,6 +10,7 @@ and bytes stored, never timings.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -59,6 +60,10 @@ class HostileApp:
                 data = b""
                 while b"\r\n\r\n" not in data:
                     data += conn.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = re.search(rb"(?i)content-length: *(\d+)", head)
+                while length and len(body) < int(length.group(1)):  # read it all: no RST
+                    body += conn.recv(65536)
                 conn.sendall(self.answer.head)
                 piece = b"x" * 65536
                 frame = b"%x\r\n%s\r\n" % (len(piece), piece) if self.answer.chunked else piece
@@ -84,6 +89,14 @@ ANSWERS = {
     "no-length": Answer(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n", False),
     "500-no-length": Answer(b"HTTP/1.0 500 Oops\r\n\r\n", False),
     "length-too-big": Answer(b"HTTP/1.1 200 OK\r\nContent-Length: 314572800\r\n\r\n", False),
+    # 5.4 MB of headers before a valid JSON body: the cap counts the head too.
+    "huge-head": Answer(
+        b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n"
+        + b"".join(b"X-Pad-%d: %s\r\n" % (n, b"a" * 60_000) for n in range(90))
+        + b"\r\n{}",
+        False,
+        limit=0,
+    ),
 }
 
 
@@ -128,6 +141,19 @@ def test_app_answer_is_read_at_most_3_mb_whatever_its_framing(serve, name):
     ).json()
     stored = len(json.dumps(entries))
     assert stored < 256 * 1024, f"{name}: the journal stored {stored} bytes"
+
+
+def test_a_5_mb_answer_head_is_too_long_even_before_a_valid_body(serve):
+    app = HostileApp(ANSWERS["huge-head"])
+    try:
+        callback = b64json({"callbackUrl": app.url, "callbackBody": "k=${object}"})
+        response = raw_request(
+            serve.port, "PUT", BUCKET, "head", headers={"x-oss-callback": callback}, body=b"1"
+        )
+    finally:
+        app.close()
+    assert response.status == 203
+    assert b"too long content-length value" in response.body
 
 
 def test_callback_timeout_is_a_total_deadline_for_a_trickling_answer(serve):
