@@ -10,6 +10,7 @@ import logging
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from . import expect_continue
 from .access_log import AccessLog
 from .callbacks import CallbackEngine, CallbackJournal
 from .callbacks.signing import load_or_create_private_key, public_key_pem
@@ -70,6 +71,12 @@ def create_app(config: EmulatorConfig) -> Flask:
     app.extensions[EXTENSION] = services
     register_routes(app)
     app.wsgi_app = AccessLog(app.wsgi_app, clock)  # type: ignore[method-assign]
+
+    @app.after_request
+    def _close_if_body_refused(response: Response) -> Response:
+        if expect_continue.must_close(request.environ):
+            response.headers["Connection"] = "close"
+        return response
 
     @app.errorhandler(OssError)
     def _oss_error(error: OssError) -> Response:

@@ -41,6 +41,9 @@ class EmulatorConfig:
     #: Base URL the callback receiver can reach the emulator on (for ``x-oss-pub-key-url``);
     #: default: the address the server listens on.
     public_url: str | None = None
+    #: Host names the control API also answers to (besides IP literals, localhost, the domain
+    #: and the public URL's host): a name that points at this machine, for instance.
+    allowed_hosts: tuple[str, ...] = ()
     log_level: str = "INFO"
     log_format: str = "text"
 

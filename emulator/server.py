@@ -27,6 +27,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from . import expect_continue
 from .app import create_app
 from .config import EmulatorConfig
 from .services import Services
@@ -61,6 +62,22 @@ class _QuietHandler(WSGIRequestHandler):
         super().setup()
         self.rfile.close()
         self.rfile = io.BufferedReader(_SocketReader(self.connection))
+
+    def handle_expect_100(self) -> bool:
+        """http.server would answer 100 while parsing the head: the app grants it later."""
+        return True
+
+    def run_wsgi(self) -> None:
+        self._continue = expect_continue.asked(self.headers.get("Expect"))
+        if self._continue:  # so would Werkzeug, before the app has looked
+            del self.headers["Expect"]
+        super().run_wsgi()
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        if getattr(self, "_continue", False):
+            expect_continue.defer(environ, lambda: self.wfile.write(expect_continue.INTERIM))
+        return environ
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
@@ -245,6 +262,8 @@ def serve_gunicorn(
     gunicorn.http.wsgi.SERVER = "AliyunOSS"
     _let_chunked_override_content_length()
     _honour_connection_close()
+    if not getattr(gunicorn.http.wsgi.create, "defers_continue", False):
+        gunicorn.http.wsgi.create = _deferring_continue(gunicorn.http.wsgi.create)
     ready = multiprocessing.get_context("fork").Value("b", 0)
     master = os.getpid()
 
@@ -343,6 +362,23 @@ def _honour_connection_close() -> None:
 
     Response.process_headers = process_headers
     Response._ossemu_honours_close = True
+
+
+def _deferring_continue(create: Any) -> Any:
+    """gunicorn's environ builder, minus its immediate ``100 Continue`` (see expect_continue)."""
+
+    def deferring(req: Any, sock: Any, *args: Any, **kwargs: Any) -> Any:
+        asked = getattr(req, "_expected_100_continue", False)
+        req._expected_100_continue = False
+        resp, environ = create(req, sock, *args, **kwargs)
+        if asked:
+            expect_continue.defer(environ, lambda: sock.sendall(expect_continue.INTERIM))
+            should_close = resp.should_close  # gunicorn drops the app's Connection header
+            resp.should_close = lambda: should_close() or expect_continue.must_close(environ)
+        return resp, environ
+
+    deferring.defers_continue = True  # type: ignore[attr-defined]
+    return deferring
 
 
 def _die_with_parent(parent: int) -> None:

@@ -33,7 +33,7 @@ from urllib.parse import SplitResult, urlsplit
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from ..clock import WALL_CLOCK, Clock
-from .journal import CallbackJournal
+from .journal import CallbackJournal, body_field
 from .signing import sign_callback
 from .spec import CallbackSpec
 from .template import CallbackContext, render_body
@@ -42,6 +42,8 @@ logger = logging.getLogger("ossemu.callbacks")
 
 USER_AGENT = "ehttp-client/0.0.1"
 MAX_RESPONSE_BYTES = 3 * 1024 * 1024  # CB21 and the current docs; older text says 1 MB
+MAX_HEADER_VALUE = 8 * 1024  # journalled per header of the answer
+ANSWER_BUDGET = MAX_RESPONSE_BYTES + 64 * 1024  # the most read of an answer, head included
 CONNECT_FAILED = "Error status : -1.OSS can not connect to your callbackUrl, please check it."
 NO_REPLY = "Error status : -1."
 NOT_JSON = "Response body is not valid json format."
@@ -69,9 +71,53 @@ class _Failed(Exception):
         self.message, self.detail, self.status, self.body = message, detail, status, body
 
 
+class _OverBudget(http.client.HTTPException):
+    """The app's answer, head and body together, ran past :data:`ANSWER_BUDGET`."""
+
+
+class _Budget:
+    """The answer's byte stream, refusing to yield more than ``left`` bytes in all: http.client
+    alone would read 100 header lines of 64 KiB each, and chunks beside a Content-Length."""
+
+    def __init__(self, fp: Any, left: int) -> None:
+        self._fp, self._left = fp, left
+
+    def _take(self, count: int) -> None:
+        self._left -= count
+        if self._left < 0:
+            raise _OverBudget(f"the answer runs past {ANSWER_BUDGET} bytes")
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = self._fp.readline(limit)
+        self._take(len(line))
+        return line
+
+    def read(self, count: int | None = -1) -> bytes:
+        if count is None or count < 0:
+            count = max(self._left, 0) + 1  # never "until the end": that may never come
+        data = self._fp.read(count)
+        self._take(len(data))
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._fp.readinto(buffer)
+        self._take(count or 0)
+        return count
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fp, name)
+
+
+class _CappedResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp = _Budget(self.fp, ANSWER_BUDGET)  # type: ignore[assignment]
+
+
 class _Http10Connection(http.client.HTTPConnection):
     _http_vsn = 10
     _http_vsn_str = "HTTP/1.0"
+    response_class = _CappedResponse
 
 
 class CallbackEngine:
@@ -181,7 +227,7 @@ class CallbackEngine:
                 "target": target,
                 "version": "HTTP/1.0",
                 "headers": [list(header) for header in headers],
-                **_body_field(body),
+                **body_field(body),
             },
             "response": None,
         }
@@ -238,6 +284,8 @@ class CallbackEngine:
         except (OSError, http.client.HTTPException, ValueError) as exc:
             if isinstance(exc, TimeoutError) or expired.is_set():
                 raise self._timeout_failure(record) from None
+            if isinstance(exc, _OverBudget):
+                raise _Failed(TOO_LONG, str(exc)) from None
             raise _Failed(NO_REPLY, _describe(exc)) from None
         finally:
             watchdog.cancel()
@@ -304,12 +352,12 @@ def _judge(response: http.client.HTTPResponse, record: dict[str, Any]) -> tuple[
     record["response"] = {
         "status": status,
         "reason": response.reason,
-        "headers": [[name, value] for name, value in response.getheaders()],
+        "headers": [[name, value[:MAX_HEADER_VALUE]] for name, value in response.getheaders()],
     }
     lengths = response.msg.get_all("Content-Length") or []
     if status != 200:
         body = _read_quietly(response) if _valid_length(lengths) else b""
-        record["response"].update(_body_field(body))
+        record["response"].update(body_field(body))
         raise _Failed(f"Error status : {status}.", "the app did not answer 200", status, body)
     if not lengths:
         raise _Failed(MISSING_LENGTH, "no Content-Length header", status)
@@ -318,17 +366,19 @@ def _judge(response: http.client.HTTPResponse, record: dict[str, Any]) -> tuple[
         raise _Failed(INVALID_LENGTH, f"Content-Length {lengths!r}", status)
     if length > MAX_RESPONSE_BYTES:
         raise _Failed(TOO_LONG, f"Content-Length {length} > {MAX_RESPONSE_BYTES}", status)
+    # Never more than the cap, however the answer is framed: with Transfer-Encoding: chunked
+    # beside the Content-Length, http.client follows the chunks and would read them all.
     try:
-        body = response.read()
+        body = response.read(MAX_RESPONSE_BYTES + 1)
     except http.client.IncompleteRead as exc:
-        record["response"].update(_body_field(exc.partial))
+        body = exc.partial
+    record["response"].update(body_field(body))
+    if len(body) > MAX_RESPONSE_BYTES:
+        raise _Failed(TOO_LONG, f"the body runs past {MAX_RESPONSE_BYTES} bytes", status)
+    if len(body) != length:
         raise _Failed(
-            INVALID_LENGTH,
-            f"body ended after {len(exc.partial)} of {length} bytes",
-            status,
-            exc.partial,
-        ) from None
-    record["response"].update(_body_field(body))
+            INVALID_LENGTH, f"body of {len(body)} bytes, Content-Length {length}", status, body
+        )
     if not _is_json(body):
         raise _Failed(
             NOT_JSON, "the body is not JSON (a UTF-8 BOM counts as not JSON)", status, body
@@ -348,11 +398,10 @@ def _valid_length(values: list[str]) -> int | None:
 
 
 def _read_quietly(response: http.client.HTTPResponse) -> bytes:
-    """A failed answer's body, for the journal only: reading it must not change the verdict."""
-    if (response.length or 0) > MAX_RESPONSE_BYTES:
-        return b""
+    """A failed answer's body, for the journal only: at most the cap is read, whatever the
+    framing, and reading it must not change the verdict."""
     try:
-        return response.read()
+        return response.read(MAX_RESPONSE_BYTES)
     except http.client.IncompleteRead as exc:
         return exc.partial
     except (OSError, http.client.HTTPException):
@@ -369,13 +418,6 @@ def _is_json(body: bytes) -> bool:
 
 def _reject_constant(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
-
-
-def _body_field(body: bytes) -> dict[str, str]:
-    try:
-        return {"body": body.decode("utf-8")}
-    except UnicodeDecodeError:
-        return {"body_base64": base64.b64encode(body).decode("ascii")}
 
 
 def _abort(sock: socket.socket, expired: threading.Event) -> None:

@@ -3,10 +3,16 @@
 sqlite (WAL mode, a generous busy timeout, one connection per process) lets several
 emulator processes on one data dir append to and read the same journal without a server. Entries
 are JSON documents; ``bucket`` and ``key`` are also columns so that filtering stays an index lookup.
+
+It is bounded three ways, because uploaders and app servers choose what goes in: each body
+stored is cut at :data:`MAX_BODY` (and marked ``body_truncated``), the journal keeps the newest
+``keep`` entries, and their documents total at most ``max_bytes``. Readers page through it
+(:meth:`CallbackJournal.page`), so no reader holds the whole journal either.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import sqlite3
@@ -28,6 +34,25 @@ CREATE INDEX IF NOT EXISTS deliveries_object ON deliveries (bucket, key);
 
 
 KEEP = 10_000
+MAX_BYTES = 64 * 1024 * 1024
+MAX_BODY = 64 * 1024
+PAGE = 200
+
+
+def body_field(body: bytes, limit: int = MAX_BODY) -> dict[str, Any]:
+    """A body as the journal stores it: text (or base64), cut at ``limit`` bytes and then
+    marked with ``body_truncated`` and the full ``body_size``."""
+    kept = body[:limit]
+    try:
+        field: dict[str, Any] = {"body": kept.decode("utf-8")}
+    except UnicodeDecodeError as exc:
+        if len(body) > limit and exc.start >= limit - 3:  # a character cut in two at the limit
+            field = {"body": kept[: exc.start].decode("utf-8")}
+        else:
+            field = {"body_base64": base64.b64encode(kept).decode("ascii")}
+    if len(body) > limit:
+        field.update(body_truncated=True, body_size=len(body))
+    return field
 
 
 class CallbackJournal:
@@ -37,11 +62,13 @@ class CallbackJournal:
     it without end. Trimming runs every few inserts, so a reader may briefly see a few more.
     """
 
-    def __init__(self, path: Path, *, keep: int = KEEP) -> None:
-        if keep < 1:
-            raise ValueError("keep must be at least 1")
+    def __init__(self, path: Path, *, keep: int = KEEP, max_bytes: int = MAX_BYTES) -> None:
+        if keep < 1 or max_bytes < 1:
+            raise ValueError("keep and max_bytes must be at least 1")
         self.keep = keep
+        self.max_bytes = max_bytes
         self._trim_every = min(100, max(1, keep // 10))
+        self._unchecked_bytes = 0  # written by this process since its last trim by size
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.closing(sqlite3.connect(self.path, timeout=30.0)) as db:
@@ -84,16 +111,58 @@ class CallbackJournal:
             ).lastrowid
             if row_id is not None and row_id % self._trim_every == 0:
                 db.execute("DELETE FROM deliveries WHERE id <= ?", (row_id - self.keep,))
+            # Every process trims by size once it has written a tenth of the budget, so the
+            # journal stays within max_bytes plus a tenth per process.
+            self._unchecked_bytes += len(document.encode())
+            if self._unchecked_bytes * 10 >= self.max_bytes:
+                self._unchecked_bytes = 0
+                self._trim_bytes(db)
+
+    def _trim_bytes(self, db: sqlite3.Connection) -> None:
+        """Drop the oldest entries until the documents total at most ``max_bytes``."""
+        row = db.execute(
+            "SELECT id FROM (SELECT id, SUM(LENGTH(CAST(entry AS BLOB))) OVER (ORDER BY id DESC)"
+            " AS newer FROM deliveries) WHERE newer > ? ORDER BY id DESC LIMIT 1",
+            (self.max_bytes,),
+        ).fetchone()
+        if row is not None:
+            db.execute("DELETE FROM deliveries WHERE id <= ?", (row[0],))
+
+    def size(self) -> int:
+        """Bytes the stored documents take (what ``max_bytes`` bounds)."""
+        with self._connection() as db:
+            row = db.execute("SELECT SUM(LENGTH(CAST(entry AS BLOB))) FROM deliveries").fetchone()
+        return int(row[0] or 0)
+
+    def page(
+        self,
+        bucket: str | None = None,
+        key: str | None = None,
+        *,
+        after: int = 0,
+        limit: int = PAGE,
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Up to ``limit`` deliveries with ids above ``after``, oldest first, with their ids
+        (the next page starts after the last id)."""
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT id, entry FROM deliveries WHERE id > ?3 AND (?1 IS NULL OR bucket = ?1) "
+                "AND (?2 IS NULL OR key = ?2) ORDER BY id LIMIT ?4",
+                (bucket, key, after, limit),
+            ).fetchall()
+        return [(row[0], json.loads(row[1])) for row in rows]
+
+    def iter_entries(
+        self, bucket: str | None = None, key: str | None = None, *, after: int = 0
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Every delivery after ``after``, oldest first, read a page at a time."""
+        while batch := self.page(bucket, key, after=after):
+            yield from batch
+            after = batch[-1][0]
 
     def entries(self, bucket: str | None = None, key: str | None = None) -> list[dict[str, Any]]:
         """Deliveries, oldest first, optionally only those for one bucket and/or key."""
-        with self._connection() as db:
-            rows = db.execute(
-                "SELECT entry FROM deliveries WHERE (?1 IS NULL OR bucket = ?1) "
-                "AND (?2 IS NULL OR key = ?2) ORDER BY id",
-                (bucket, key),
-            ).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        return [entry for _, entry in self.iter_entries(bucket, key)]
 
     def clear(self) -> None:
         """Forget every delivery."""

@@ -147,6 +147,14 @@ def _server_options(p: argparse.ArgumentParser) -> None:
         "address)",
     )
     p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another Host name the control API answers to (repeatable; IP addresses, "
+        "localhost and --domain always work)",
+    )
+    p.add_argument(
         "--log-level",
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -204,6 +212,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         strict_callback_urls=args.strict_callback_urls,
         callback_private_key=args.callback_private_key,
         public_url=args.public_url,
+        allowed_hosts=tuple(args.allow_host),
         log_level=args.log_level,
         log_format=args.log_format,
     )

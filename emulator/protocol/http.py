@@ -72,9 +72,9 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if not m or (not m.group(1) and not m.group(2)):
         return None
     first, last = (_bounded(g) for g in m.groups())
-    if not first:  # suffix range: the last N bytes
+    if not first:  # suffix range: the last N bytes; an empty object has none to give
         n = int(last)
-        if n == 0:
+        if n == 0 or size == 0:
             raise OssError("InvalidRange", ActualObjectSize=str(size), RangeRequested=header)
         return max(size - n, 0), size - 1
     start = int(first)

@@ -81,9 +81,26 @@ _DISPATCH = (
 # Sub-resources served at one level only; at the other OSS has operations the emulator does
 # not implement (bucket tagging, a live channel's own operations): NotImplemented there.
 _ONE_LEVEL_ONLY = {"live": "bucket", "tagging": "object"}
+# OSS API sub-resources that no SDK signs as such (so they are not in SUBRESOURCES), from the
+# OSS API reference: DescribeRegions (?regions), bucket access tracking (?accessMonitor)...
+# Any other unknown query parameter is ignored, as OSS ignores it.
+_UNSIGNED_SUBRESOURCES = frozenset(
+    [
+        "regions",
+        "accessMonitor",
+        "policyStatus",
+        "dataRedundancyTransition",
+        "cleanRestoredObject",
+        "select",
+        "responseHeader",
+        "userDefinedLogFieldsConfig",
+        "overwriteConfig",
+        "archiveDirectRead",
+    ]
+)
 # Sub-resources OSS has that the emulator does not implement (reported as NotImplemented).
 _UNSUPPORTED = (
-    SUBRESOURCES
+    (SUBRESOURCES | _UNSIGNED_SUBRESOURCES)
     - set(_DISPATCH)
     - {"partNumber", "callback", "callback-var", "security-token", "continuation-token"}
     - {"versionId"}  # accepted and ignored: nothing here is versioned
@@ -100,7 +117,7 @@ class _AnyPath(PathConverter):
 
 
 def register_routes(app: Flask) -> None:
-    control.register(app)
+    control.register(app, oss=dispatch)
     app.url_map.converters["anypath"] = _AnyPath
     app.add_url_rule("/", "oss", dispatch, methods=["GET", "PUT", "POST", "DELETE", "HEAD"])
     app.add_url_rule(
@@ -151,7 +168,9 @@ def _authenticate(svc: Services, req: OssRequest) -> Principal:
     signed = SignedRequest(req.method, req.bucket, req.key, req.query, req.headers)
     lookup = svc.credentials.lookup
     try:
-        return authenticate(signed, lookup, now=svc.clock.now(), wall=time.time())
+        return authenticate(
+            signed, lookup, now=svc.clock.now(), wall=time.time(), region=svc.config.region
+        )
     except OssError as error:
         if error.code == "InvalidAccessKeyId" and _names_a_missing_bucket(svc, req):
             raise OssError("NoSuchBucket", BucketName=req.bucket or "") from None

@@ -10,6 +10,7 @@ import socket
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from .. import expect_continue
 from ..protocol.errors import BadRequest, OssError
 
 CHUNK = 1024 * 1024
@@ -26,6 +27,7 @@ def read_chunks(stream: BinaryIO, environ: dict[str, Any], idle: float | None) -
     next byte, never the whole upload.
     """
     sock = _client_socket(environ)
+    expect_continue.grant(environ)  # the request is verified: now the body may come
     while True:
         try:
             with _idle_limit(sock, idle):
@@ -58,8 +60,33 @@ def body_left_unread(environ: dict[str, Any]) -> bool:
     return chunked or length.strip("0") != ""
 
 
+def read_capped(
+    chunks: Iterator[bytes], environ: dict[str, Any], limit: int, error: OssError
+) -> bytes:
+    """A small body (an XML document) read whole, but never more than ``limit`` bytes of it.
+
+    Past the limit ``error`` is raised at once, and the connection's read side is shut, so
+    neither we nor the WSGI server's drain read the rest of a body that may be endless.
+    """
+    out = bytearray()
+    for chunk in chunks:
+        out += chunk
+        if len(out) > limit:
+            refuse_rest(environ)
+            raise error
+    return bytes(out)
+
+
+def refuse_rest(environ: dict[str, Any]) -> None:
+    """Leave the rest of the request body unread: the connection closes after the answer."""
+    sock = _client_socket(environ)
+    if sock is not None:
+        _stop_reading(sock)
+
+
 def abort_connection(stream: BinaryIO, environ: dict[str, Any]) -> None:
     """Drop the client's connection mid-body (fault injection): read some, then hang up."""
+    expect_continue.grant(environ)
     stream.read(64 * 1024)
     sock = _client_socket(environ)
     if sock is not None:

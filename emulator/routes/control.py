@@ -1,25 +1,78 @@
 """The emulator's own control API under ``/_ossemu/`` (not OSS; never signature-checked).
 
 Anyone who can reach the port can read the callback journal, add faults and reset the data:
-bind to loopback (the default) unless that is what you want.
+bind to loopback (the default) unless that is what you want. Web pages and upload callbacks
+cannot: :mod:`.guard` refuses them on every endpoint but the health check and the public key.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, request
 
+from .. import expect_continue
 from ..services import services
+from .guard import refusal, served_hosts
+
+MAX_PAGE = 1000
 
 
-def register(app: Flask) -> None:
-    app.add_url_rule("/_ossemu/health", view_func=health)
-    app.add_url_rule("/_ossemu/callback-public-key.pem", view_func=public_key)
-    app.add_url_rule("/_ossemu/callbacks", view_func=callbacks, methods=["GET", "DELETE"])
-    app.add_url_rule("/_ossemu/faults", view_func=faults, methods=["GET", "POST", "DELETE"])
-    app.add_url_rule("/_ossemu/reset", view_func=reset, methods=["POST"])
-    app.add_url_rule("/_ossemu/clock", view_func=clock, methods=["GET", "POST", "DELETE"])
+def register(app: Flask, oss: Callable[[str], Response]) -> None:
+    """The control routes; on a bucket's virtual host the same paths are that bucket's keys,
+    so there they go to ``oss`` (the OSS dispatcher) instead."""
+    views: list[tuple[str, Callable[[], Response], list[str]]] = [
+        ("health", health, ["GET"]),
+        ("callback-public-key.pem", public_key, ["GET"]),
+        ("callbacks", _guarded(callbacks), ["GET", "DELETE"]),
+        ("faults", _guarded(faults), ["GET", "POST", "DELETE"]),
+        ("reset", _guarded(reset), ["POST"]),
+        ("clock", _guarded(clock), ["GET", "POST", "DELETE"]),
+    ]
+    for name, view, methods in views:
+        path = f"/_ossemu/{name}"
+        app.add_url_rule(path, view_func=_unless_virtual_host(view, oss, path), methods=methods)
+
+
+def _unless_virtual_host(
+    view: Callable[[], Response], oss: Callable[[str], Response], path: str
+) -> Callable[[], Response]:
+    @functools.wraps(view)
+    def routed() -> Response:
+        domain = services().config.domain
+        try:
+            host = urlsplit("//" + request.headers.get("Host", "")).hostname or ""
+        except ValueError:
+            host = ""
+        if domain and host.endswith("." + domain):
+            return oss(path.lstrip("/"))
+        return view()
+
+    return routed
+
+
+def _guarded(view: Callable[[], Response]) -> Callable[[], Response]:
+    """``view``, refused (403) to web pages, foreign Host names and upload callbacks."""
+
+    @functools.wraps(view)
+    def checked() -> Response:
+        config = services().config
+        names = served_hosts(config.domain, config.public_url, config.allowed_hosts)
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        why = refusal(request.method, headers, names, config.domain)
+        if why is not None:
+            response = jsonify(error=why)
+            response.status_code = 403
+            return response
+        expect_continue.grant(request.environ)
+        return view()
+
+    return checked
 
 
 def health() -> Response:
@@ -32,12 +85,40 @@ def public_key() -> Response:
 
 
 def callbacks() -> Response:
-    """The callback journal, oldest first; ``?bucket=&key=`` filter; DELETE clears it."""
+    """The callback journal, oldest first; ``?bucket=&key=`` filter; DELETE clears it.
+
+    ``?limit=N`` answers one page of at most N entries (at most 1000); when more may follow,
+    ``X-Ossemu-Next-After`` holds the cursor to pass as ``?after=`` for the next one. Without
+    ``limit`` the whole journal is streamed, a page at a time, so no request holds it all.
+    """
     journal = services().journal
     if request.method == "DELETE":
         journal.clear()
         return Response(status=204)
-    return jsonify(journal.entries(bucket=request.args.get("bucket"), key=request.args.get("key")))
+    bucket, key = request.args.get("bucket"), request.args.get("key")
+    after = _cursor(request.args.get("after", "0"))
+    limit = _cursor(request.args.get("limit", "0"))
+    if after is None or limit is None or limit > MAX_PAGE:
+        return _bad(f"after must be an entry id and limit a number from 1 to {MAX_PAGE}")
+    if not limit:
+        rows = journal.iter_entries(bucket, key, after=after)
+        return Response(_json_array(entry for _, entry in rows), mimetype="application/json")
+    page = journal.page(bucket, key, after=after, limit=limit)
+    response = jsonify([entry for _, entry in page])
+    if len(page) == limit:
+        response.headers["X-Ossemu-Next-After"] = str(page[-1][0])
+    return response
+
+
+def _json_array(entries: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    yield b"["
+    for number, entry in enumerate(entries):
+        yield (b"," if number else b"") + json.dumps(entry, ensure_ascii=False).encode()
+    yield b"]\n"
+
+
+def _cursor(value: str) -> int | None:
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 def faults() -> Response:

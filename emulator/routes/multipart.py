@@ -7,7 +7,7 @@ import base64
 from flask import Response
 
 from ..callbacks import parse_callback
-from ..protocol.errors import CallbackFailed, invalid_argument
+from ..protocol.errors import CallbackFailed, OssError, invalid_argument
 from ..protocol.http import check_content_md5, parse_uint
 from ..protocol.xml import Node, encode_key, etag, parse_complete_parts, render, timestamp
 from ..services import services, storage
@@ -53,7 +53,11 @@ def initiate_multipart_upload(req: OssRequest) -> Response:
 
 
 def upload_part(req: OssRequest) -> Response:
-    """UploadPart: https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpart"""
+    """UploadPart: https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpart
+
+    UploadPartCopy (``x-oss-copy-source``) is not implemented: 501, never an empty part."""
+    if "x-oss-copy-source" in req.headers:
+        raise OssError("NotImplemented")
     check_traffic_limit(req)
     part = storage().upload_part(
         req.bucket or "",
@@ -79,7 +83,7 @@ def complete_multipart_upload(req: OssRequest) -> Response:
     https://www.alibabacloud.com/help/en/oss/developer-reference/completemultipartupload"""
     svc = services()
     spec = parse_callback(req.headers, req.args, strict_urls=svc.config.strict_callback_urls)
-    body = b"".join(req.body_chunks())
+    body = req.xml_body()
     check_content_md5(body, req.headers.get("content-md5"))
     if req.headers.get("x-oss-complete-all", "").lower() == "yes":
         if body:

@@ -16,7 +16,14 @@ from ..iam import authorize as iam
 from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, check_preconditions, http_date, parse_range
 from ..protocol.object_options import check_readable, tagging_directive
-from ..protocol.xml import encode_key, etag, parse_delete_keys, render, timestamp
+from ..protocol.xml import (
+    MAX_DELETE_BODY,
+    encode_key,
+    etag,
+    parse_delete_keys,
+    render,
+    timestamp,
+)
 from ..services import services, storage
 from ..storage import ObjectMeta
 from .options import check_traffic_limit, upload_options
@@ -189,7 +196,7 @@ def delete_object(req: OssRequest) -> Response:
 def delete_multiple_objects(req: OssRequest) -> Response:
     """DeleteMultipleObjects: https://www.alibabacloud.com/help/en/oss/developer-reference/deletemultipleobjects"""
     enc = encoding_type(req.args)
-    body = b"".join(req.body_chunks())
+    body = req.xml_body(MAX_DELETE_BODY)
     check_content_md5(body, req.headers.get("content-md5"))
     keys, quiet = parse_delete_keys(body)
     principal = req.environ.get(iam.PRINCIPAL)

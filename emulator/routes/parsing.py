@@ -17,7 +17,7 @@ from ..protocol.http import header_text, parse_uint
 from ..protocol.xml import MAX_XML_BODY
 from ..services import services
 from ..storage import ObjectMeta
-from .body import read_chunks
+from .body import read_capped, read_chunks, refuse_rest
 
 STORED_HEADERS = (
     "cache-control",
@@ -81,15 +81,15 @@ class OssRequest:
         """The body in bounded chunks, each read under the configured idle limit."""
         return read_chunks(self.stream, self.environ, services().config.body_timeout or None)
 
-    def xml_body(self) -> bytes:
-        """A small XML request body, read whole; past the XML size cap it is MalformedXML
-        before more is read (so a huge body never sits in memory)."""
-        body = bytearray()
-        for chunk in self.body_chunks():
-            body += chunk
-            if len(body) > MAX_XML_BODY:
-                raise BadRequest("MalformedXML")
-        return bytes(body)
+    def xml_body(self, limit: int = MAX_XML_BODY) -> bytes:
+        """The XML document the request carries, refused with ``MalformedXML`` while it streams
+        as soon as it runs past ``limit`` (and before reading, if its length says so)."""
+        too_big = BadRequest("MalformedXML")
+        length = self.content_length(required=False)
+        if length is not None and length > limit:
+            refuse_rest(self.environ)
+            raise too_big
+        return read_capped(self.body_chunks(), self.environ, limit, too_big)
 
     def content_length(self, *, required: bool = True) -> int | None:
         """Declared body length; None for chunked bodies; 411 when neither is given.
@@ -198,8 +198,21 @@ def forbid_overwrite(req: OssRequest) -> bool:
 
 
 def stored_headers(headers: dict[str, str]) -> dict[str, str]:
-    """The request headers OSS keeps with an object and returns on GET/HEAD."""
-    return {k: v for k, v in headers.items() if k in STORED_HEADERS or k.startswith("x-oss-meta-")}
+    """The request headers OSS keeps with an object and returns on GET/HEAD.
+
+    User metadata (names and values together) is capped at 8 KB, as on OSS (error centre
+    0011-00000002): more could not even be read back, since clients refuse answers with that
+    many or that long headers.
+    """
+    kept = {k: v for k, v in headers.items() if k in STORED_HEADERS or k.startswith("x-oss-meta-")}
+    meta = sum(len(k) + len(v) for k, v in kept.items() if k.startswith("x-oss-meta-"))
+    if meta > MAX_USER_METADATA:
+        raise BadRequest("InvalidArgument", _METADATA_TOO_LARGE, ec="0011-00000002")
+    return kept
+
+
+MAX_USER_METADATA = 8 * 1024
+_METADATA_TOO_LARGE = "Your metadata headers exceed the maximum allowed metadata size."
 
 
 def public_key_url(req: OssRequest) -> str:

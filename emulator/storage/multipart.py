@@ -27,6 +27,12 @@ MAX_PART_SIZE = 5 * 1024**3
 UPLOAD_STORAGE_CLASS = "x-oss-storage-class"
 UPLOAD_TAGS = "ossemu-tags"
 
+_COMPLETE_ATTEMPTS = 8
+
+
+class _PartsChanged(Exception):
+    """A chosen part was replaced while Complete joined the parts: join them again."""
+
 
 class Multipart:
     """InitiateMultipartUpload … CompleteMultipartUpload over the data dir's :class:`Catalog`."""
@@ -161,10 +167,19 @@ class Multipart:
     ) -> UploadPage:
         """Uploads sorted by key then upload id, folded by delimiter like ListObjects."""
         self.catalog.get_bucket(bucket)
+        # OSS: key-marker alone lists keys after it; with upload-id-marker, the marker key's
+        # uploads after that id come first.
         rows = self.index.read().execute(
-            "SELECT * FROM uploads WHERE bucket = ? AND (key > ? OR (key = ? AND upload_id > ?))"
-            " ORDER BY key, upload_id",
-            (bucket, key_marker, key_marker, upload_id_marker),
+            "SELECT * FROM uploads WHERE bucket = ? AND (key > ? OR (key = ? AND ? != ''"
+            " AND upload_id > ?)) ORDER BY key, upload_id",
+            (bucket, key_marker, key_marker, upload_id_marker, upload_id_marker),
+        )
+        # A marker inside a folded prefix: the previous page returned that prefix already.
+        cut = key_marker.find(delimiter, len(prefix)) if delimiter else -1
+        seen = (
+            key_marker[: cut + len(delimiter)]
+            if cut >= 0 and key_marker.startswith(prefix)
+            else None
         )
         uploads: list[Upload] = []
         prefixes: list[str] = []
@@ -172,7 +187,7 @@ class Multipart:
         last_key = last_id = ""
         for row in rows:
             key = row["key"]
-            if not key.startswith(prefix):
+            if not key.startswith(prefix) or (seen is not None and key.startswith(seen)):
                 continue
             cut = key.find(delimiter, len(prefix)) if delimiter else -1
             common = key[: cut + len(delimiter)] if cut >= 0 else None
@@ -196,8 +211,16 @@ class Multipart:
         )
 
     def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        """Drop the upload and its parts; checked inside the transaction, so of an Abort and a
+        Complete racing on one upload exactly one succeeds and the other hears NoSuchUpload."""
         self.get_upload(bucket, key, upload_id)
         with self.index.write() as db:
+            gone = db.execute(
+                "DELETE FROM uploads WHERE upload_id = ? AND bucket = ? AND key = ?",
+                (upload_id, bucket, key),
+            ).rowcount
+            if not gone:
+                raise NotFound("NoSuchUpload", UploadId=upload_id)
             blobs = self._drop_upload(db, upload_id)
         for name in blobs:
             self.blobs.delete(name)
@@ -211,7 +234,30 @@ class Multipart:
         *,
         forbid_overwrite: bool = False,
     ) -> ObjectMeta:
-        """Join the chosen parts (``None``: all of them, for ``x-oss-complete-all``)."""
+        """Join the chosen parts (``None``: all of them, for ``x-oss-complete-all``).
+
+        A part re-uploaded while its bytes are being joined (its old blob deleted mid-copy, or
+        replaced before the commit) is not a missing upload: the join starts again from the
+        parts as they now are, a bounded number of times.
+        """
+        for _ in range(_COMPLETE_ATTEMPTS - 1):
+            try:
+                return self._complete_once(bucket, key, upload_id, chosen, forbid_overwrite)
+            except _PartsChanged:
+                continue
+        try:
+            return self._complete_once(bucket, key, upload_id, chosen, forbid_overwrite)
+        except _PartsChanged:
+            raise BadRequest("InvalidPart") from None
+
+    def _complete_once(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        chosen: list[tuple[int, str]] | None,
+        forbid_overwrite: bool,
+    ) -> ObjectMeta:
         upload = self.get_upload(bucket, key, upload_id)
         stored = {p.part_number: p for p in self._parts(upload_id)}
         try:
@@ -224,7 +270,8 @@ class Multipart:
         try:
             temp = self.blobs.concatenate([p.blob for p in parts])
         except FileNotFoundError:
-            raise NotFound("NoSuchUpload", UploadId=upload_id) from None
+            self.get_upload(bucket, key, upload_id)  # NoSuchUpload if it is really gone
+            raise _PartsChanged from None
         crc = 0
         for p in parts:
             crc = crc64_combine(crc, p.crc64, p.size)
@@ -262,7 +309,7 @@ class Multipart:
             ):
                 raise NotFound("NoSuchUpload", UploadId=upload_id)
             if any(now.get(p.part_number) != p.blob for p in parts):
-                raise BadRequest("InvalidPart")
+                raise _PartsChanged
             dropped.extend(self._drop_upload(db, upload_id))
 
         try:

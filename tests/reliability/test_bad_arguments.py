@@ -186,7 +186,7 @@ def test_hostile_complete_documents_are_malformed_xml(emulator, body):
 def test_a_bad_fault_rule_is_refused_and_breaks_nobody(emulator, rule):
     body = rule.encode() if isinstance(rule, str) else json.dumps(rule).encode()
     head = (
-        "POST /_ossemu/faults HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "POST /_ossemu/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     )
     assert raw_exchange(emulator.port, head.encode() + body).status == 400

@@ -78,13 +78,19 @@ Keys = CredentialLookup | Mapping[str, str]
 
 
 def authenticate(
-    req: SignedRequest, keys: Keys, *, now: float, wall: float | None = None
+    req: SignedRequest,
+    keys: Keys,
+    *,
+    now: float,
+    wall: float | None = None,
+    region: str | None = None,
 ) -> Principal:
     """Check the request's OSS signature, if it carries one; a bad one raises.
 
     ``now`` decides expiry (presigned URLs), and follows a test clock. A signed header's date is
     checked for skew against ``wall`` (default ``now``), the clock the client signed by, so a
-    test that moves the emulator's clock forward can still make ordinary calls.
+    test that moves the emulator's clock forward can still make ordinary calls. ``region`` is
+    the server's: a V4 scope naming another is refused, as OSS does (None: any).
     """
     wall = now if wall is None else wall
     lookup = long_term(keys) if isinstance(keys, Mapping) else keys
@@ -98,13 +104,13 @@ def authenticate(
         if scheme == "OSS":
             return Principal.of(*verify_v1_header(req, rest, lookup, wall))
         if scheme == V4_ALGORITHM:
-            return Principal.of(*verify_v4_header(req, rest, lookup, wall))
+            return Principal.of(*verify_v4_header(req, rest, lookup, wall, region))
         if scheme == "OSS2":
             message = "Signature version OSS2 is not supported here; use V1 (OSS) or V4."
             raise invalid_argument(message, "Authorization", authorization)
         raise invalid_argument(BAD_HEADER, "Authorization", authorization)
     if any(name.startswith("x-oss-") for name in in_url):
-        return Principal.of(*verify_v4_query(req, lookup, now))
+        return Principal.of(*verify_v4_query(req, lookup, now, region))
     if in_url:
         return Principal.of(*verify_v1_query(req, lookup, now))
     return ANONYMOUS

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..errors import invalid_argument
 from .common import (
     MAX_PRESIGN_SECONDS,
+    MAX_SKEW_SECONDS,
     V1_QUERY,
     V4_ALGORITHM,
     V4_QUERY,
@@ -13,6 +14,7 @@ from .common import (
     CredentialLookup,
     SignedRequest,
     check_expiry,
+    check_time,
     compare,
     credential_for,
     denied,
@@ -21,7 +23,7 @@ from .common import (
     seconds,
 )
 from .v1 import v1_signature, v1_string_to_sign
-from .v4 import parse_additional, parse_credential, verify_v4
+from .v4 import check_scope, check_scope_date, parse_additional, parse_credential, verify_v4
 
 
 def verify_v1_query(
@@ -45,7 +47,7 @@ def verify_v1_query(
 
 
 def verify_v4_query(
-    req: SignedRequest, lookup: CredentialLookup, now: float
+    req: SignedRequest, lookup: CredentialLookup, now: float, server_region: str | None = None
 ) -> tuple[str, Credential]:
     version, credential, timestamp, expires = (first(req.query, n) for n in V4_QUERY)
     provided = first(req.query, "x-oss-signature")
@@ -58,9 +60,14 @@ def verify_v4_query(
             "x-oss-credential, x-oss-date, x-oss-expires and x-oss-signature parameters"
         )
     scope = parse_credential(credential, "x-oss-credential")
+    check_scope(scope[1], scope[2], server_region, "x-oss-credential", credential)
     start = parse_time(timestamp, iso_only=True)
     if start is None:
         raise denied("Invalid x-oss-date (should be yyyymmddTHHMMSSZ).", "0002-00000502")
+    check_scope_date(scope[1], timestamp, "x-oss-credential", now)
+    if start - now > MAX_SKEW_SECONDS:
+        # Signed for later: the 7-day limit on x-oss-expires would mean nothing otherwise.
+        check_time(timestamp, start, now, "x-oss-date")
     lifetime = seconds(expires, 7)
     if lifetime is None or not 0 < lifetime <= MAX_PRESIGN_SECONDS:
         message = f"x-oss-expires must be an integer from 1 to {MAX_PRESIGN_SECONDS} seconds."

@@ -8,7 +8,7 @@ import hmac
 import re
 from collections.abc import Sequence
 
-from ..errors import invalid_argument
+from ..errors import BadRequest, invalid_argument
 from .common import (
     BAD_HEADER,
     UNSIGNED_PAYLOAD,
@@ -24,6 +24,7 @@ from .common import (
     compare,
     credential_for,
     invalid,
+    iso,
     parse_time,
     rfc3986,
     utf8,
@@ -73,15 +74,53 @@ def v4_signature(signing_key: bytes, string_to_sign: str) -> str:
 
 
 def verify_v4_header(
-    req: SignedRequest, rest: str, lookup: CredentialLookup, now: float
+    req: SignedRequest,
+    rest: str,
+    lookup: CredentialLookup,
+    now: float,
+    server_region: str | None = None,
 ) -> tuple[str, Credential]:
     fields = _parse_v4_fields(rest)
     access_key_id, date, region = parse_credential(fields["Credential"], "Authorization")
+    check_scope(date, region, server_region, "Authorization header", fields["Credential"])
     additional = parse_additional(fields.get("AdditionalHeaders"), req, "AdditionalHeaders")
     timestamp = req.headers.get("x-oss-date", "").strip()
     check_time(timestamp, parse_time(timestamp, iso_only=True), now, "x-oss-date")
+    check_scope_date(date, timestamp, "Authorization header", now)
     scope = (access_key_id, date, region)
     return verify_v4(req, lookup, scope, timestamp, additional, fields["Signature"])
+
+
+def check_scope(
+    date: str, region: str, server_region: str | None, where: str, credential: str
+) -> None:
+    """The credential's region must be the server's (OSS: 400 InvalidArgument, EC
+    0002-00000226, "Invalid signing region in Authorization header."); an empty one has its
+    own message, which oss2's test_sign_v4_no_region pins."""
+    if not region:
+        raise invalid_argument(
+            "The signing region in credential is invalid.", where, credential, ec=_BAD_REGION
+        )
+    if server_region is not None and region != server_region:
+        raise invalid_argument(
+            f"Invalid signing region in {where}.", where, credential, ec=_BAD_REGION
+        )
+
+
+def check_scope_date(date: str, timestamp: str, where: str, now: float) -> None:
+    """The scope's date must be x-oss-date's day: the message is OSS's, which the official SDKs
+    read as a clock skew to correct (they then take ``ServerTime``)."""
+    if timestamp[:8] != date:
+        raise BadRequest(
+            "InvalidArgument",
+            f"Invalid signing date in {where}.",
+            ServerTime=iso(now),
+            ArgumentName=where,
+            ArgumentValue=date,
+        )
+
+
+_BAD_REGION = "0002-00000226"
 
 
 def verify_v4(
@@ -123,7 +162,7 @@ def _parse_v4_fields(rest: str) -> dict[str, str]:
 def parse_credential(value: str, where: str) -> tuple[str, str, str]:
     """``<ak>/<yyyymmdd>/<region>/oss/aliyun_v4_request`` -> (ak, date, region)."""
     ak, date, region, product, terminator = (value.split("/") + [""] * 5)[:5]
-    well_formed = value.count("/") == 4 and ak and region and re.fullmatch(r"[0-9]{8}", date)
+    well_formed = value.count("/") == 4 and ak and re.fullmatch(r"[0-9]{8}", date)
     if not well_formed or product != "oss" or terminator != V4_TERMINATOR:
         ec = "0002-00000213" if where == "Authorization" else "0002-00000224"
         message = (
