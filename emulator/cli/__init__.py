@@ -11,6 +11,8 @@ from pathlib import Path
 
 from .. import logs
 from ..config import DEV_ACCESS_KEY_ID, EmulatorConfig
+from ..storage.startup import DataDirError
+from . import fsck
 from .errors import UserError
 
 
@@ -29,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args))
     except KeyboardInterrupt:
         return 0
-    except UserError as e:
+    except (UserError, DataDirError) as e:
         print(f"ossemu: error: {e}", file=sys.stderr)
         return 2
 
@@ -72,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     from . import objects  # here, not at the top: only the object commands load the SDK
 
     objects.register(sub)
+    fsck.register(sub)
     return parser
 
 

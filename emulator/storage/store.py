@@ -8,16 +8,20 @@ Layout (``tests/emulator/test_storage.py`` asserts it, so this drawing cannot dr
       index.sqlite3-writer  flock'd around each write transaction: writers queue, not poll
       blobs/ab/<uuid>    immutable bytes of larger objects and of parts, named by a random
                          uuid, never by key
+      blobs/ab/<uuid>.meta  what that blob holds (bucket, key, checksums): lets
+                         ``ossemu fsck --rebuild-index`` rebuild a lost index (``sidecar.py``)
       tmp/<owner>.<uuid> bytes being received; renamed into blobs/ at commit
       owners/<owner>.lock held by each live process; tells start-up cleanup whose temp files to keep
+      lost+found/        blob files nothing could account for: moved here, never deleted
 
-Commit order: stream the body to ``tmp/`` (no lock held) and fsync it; then, inside one SQLite
-``BEGIN IMMEDIATE`` transaction (the cross-process writer lock), rename it into ``blobs/`` and
-upsert the row; after COMMIT (which fsyncs the WAL), unlink the blob it replaced. A small body
-skips the files: it is inserted by that same transaction. An object exists iff its row exists, so
-a crash at any point leaves either the old or the new version visible, never a partial one; an
-orphaned blob is collected at the next start. Keys never become paths, so no key can reach a file
-outside the data dir.
+Commit order: stream the body to ``tmp/`` (no lock held) and fsync it, and its record; then,
+inside one SQLite ``BEGIN IMMEDIATE`` transaction (the cross-process writer lock), rename both
+into ``blobs/``, fsync the directory, and upsert the row; after COMMIT (which fsyncs the WAL),
+unlink the blob it replaced. A small body skips the files: it is inserted by that same
+transaction. An object exists iff its row exists, so a crash at any point leaves either the old
+or the new version visible, never a partial one; an orphaned blob is collected at the next start
+(``startup.py`` says when that is safe: never with an index that is new, empty or unreadable).
+Keys never become paths, so no key can reach a file outside the data dir.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from typing import BinaryIO
 
 from ..clock import WALL_CLOCK, Clock
 from ..protocol.errors import Conflict, NotFound
-from . import inline
+from . import inline, startup
 from .blobs import WrittenBlob
 from .catalog import (
     Catalog,
@@ -70,16 +74,10 @@ class Storage(Multipart):
         self.catalog.close()
 
     def collect_garbage(self) -> int:
-        """Delete blobs no row points at (left by a crash between rename and commit)."""
-        with self.index.write() as db:
-            live = {
-                r[0]
-                for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")
-            }
-            orphans = [n for n in self.blobs.all_blob_names() if n not in live]
-            for name in orphans:
-                self.blobs.delete(name)
-        return len(orphans)
+        """Remove blobs no row points at (left by a crash between rename and commit, or
+        between commit and unlink): see :mod:`.startup` for what may be deleted."""
+        deleted, moved = startup.collect_garbage(self.index.write, self.blobs, self.root)
+        return deleted + moved
 
     def reset(self) -> None:
         """Remove every bucket, object and upload (test fixtures call this between tests)."""
