@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from ..clock import WALL_CLOCK, Clock
-from ..protocol.errors import Conflict, NotFound
+from ..protocol.errors import Conflict, NotFound, OssError
 from . import inline, startup
 from .blobs import WrittenBlob
 from .catalog import (
@@ -238,13 +239,24 @@ class Storage(Multipart):
         return meta_from_row(row)
 
     def open_blob(self, meta: ObjectMeta) -> BinaryIO:
-        """The bytes of one committed version (raises FileNotFoundError once it is replaced)."""
+        """The bytes of one committed version (raises FileNotFoundError once it is replaced).
+
+        A body whose stored size is not the row's was damaged outside ossemu: it is refused
+        before a header is sent, so no answer declares a length it cannot deliver.
+        """
         if inline.is_inline(meta.blob):
             data = inline.read(self.index.read(), meta.blob)
             if data is None:
                 raise FileNotFoundError(meta.blob)
+            if len(data) != meta.size:
+                raise damaged(meta, f"{len(data)} bytes stored")
             return io.BytesIO(data)
-        return open(self.blobs.open_path(meta.blob), "rb")  # noqa: SIM115
+        f = open(self.blobs.open_path(meta.blob), "rb")  # noqa: SIM115
+        stored = os.fstat(f.fileno()).st_size
+        if stored != meta.size:
+            f.close()
+            raise damaged(meta, f"{stored} bytes stored")
+        return f
 
     def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, BinaryIO]:
         """The current version and an open handle on its bytes (stable while it is read)."""
@@ -253,6 +265,8 @@ class Storage(Multipart):
             try:
                 return meta, self.open_blob(meta)
             except FileNotFoundError:
+                if self.head_object(bucket, key).blob == meta.blob:
+                    raise damaged(meta, "its blob file is missing") from None
                 continue  # replaced between the lookup and the open: look again
         raise NotFound("NoSuchKey", Key=key)
 
@@ -311,6 +325,15 @@ class Storage(Multipart):
         """One page in UTF-8 byte order; keys under a delimiter fold into one common prefix."""
         self.get_bucket(bucket)
         return list_objects(self.index.read(), bucket, prefix, marker, delimiter, max_keys)
+
+
+def damaged(meta: ObjectMeta, what: str) -> OssError:
+    """A stored body that no longer matches its row: 500, and ``ossemu fsck`` finds the rest."""
+    return OssError(
+        "InternalError",
+        f"The stored bytes of this object are damaged ({what}, {meta.size} expected); "
+        "run `ossemu fsck` on the data dir.",
+    )
 
 
 def _read_small(chunks: Iterator[bytes], limit: int) -> tuple[bytes | None, Iterator[bytes]]:
