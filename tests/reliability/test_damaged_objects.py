@@ -9,8 +9,10 @@ and ``--json``) with a non-zero exit, and ``--repair`` only moves the orphan to 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.helpers import BUCKET, ENV, ServeProcess, raw_request
+from tests.reliability.helpers import BUCKET, ENV, ServeProcess, raw_request, signed_headers
+from tests.support import wire
 
 BODIES = {key: os.urandom(100 * 1024) for key in ("truncated", "flipped", "deleted", "intact")}
 
@@ -135,3 +138,38 @@ def test_fsck_repair_moves_the_orphan_to_lost_and_found_and_deletes_nothing(dama
     assert {p.name for p in (data_dir / "blobs").glob("*/*")} == files_before - {"f" * 32}
     again = json.loads(fsck(data_dir, "--json").stdout)
     assert not [p for p in again["problems"] if p["kind"] == "orphan"]
+
+
+def test_a_blob_cut_short_while_it_is_sent_ends_the_connection(tmp_path):
+    """gunicorn sends the file with ``sendfile``: when the file shrinks under it, the response
+    must not end short and the connection live on (the next answer would read as body bytes)."""
+    data_dir = tmp_path / "data"
+    server = ServeProcess(data_dir)
+    try:
+        body = os.urandom(64 * 1024 * 1024)
+        assert raw_request(server.port, "PUT", BUCKET, None).status == 200
+        assert raw_request(server.port, "PUT", BUCKET, "huge", body=body).status == 200
+        head = "".join(
+            f"{k}: {v}\r\n"
+            for k, v in signed_headers("GET", BUCKET, "huge", [], {"Host": "x"}).items()
+        )
+        second = "".join(
+            f"{k}: {v}\r\n"
+            for k, v in signed_headers("GET", BUCKET, "none", [], {"Host": "x"}).items()
+        )
+        with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+            sock.sendall(wire(f"GET /{BUCKET}/huge HTTP/1.1\r\n{head}\r\n"))
+            received = b""
+            while len(received) < 1024 * 1024:
+                received += sock.recv(65536)
+            os.truncate(blob_path(data_dir, "huge"), 2 * 1024 * 1024)
+            with contextlib.suppress(OSError):  # the server may have hung up already
+                sock.sendall(wire(f"GET /{BUCKET}/none HTTP/1.1\r\n{second}\r\n"))
+            while chunk := sock.recv(1024 * 1024):
+                received += chunk
+        headers, _, sent = received.partition(b"\r\n\r\n")
+        assert b"200 OK" in headers.split(b"\r\n")[0]
+        assert len(sent) < len(body), "the whole body arrived: the truncation came too late"
+        assert b"HTTP/1.1 404" not in sent, "the connection lived on after a short body"
+    finally:
+        assert server.stop() == 0
