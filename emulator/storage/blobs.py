@@ -155,7 +155,7 @@ class BlobStore:
         return os.path.join(self._blob_root, name[:2], name)
 
     def write_record(self, temp_path: Path, record: dict[str, object]) -> None:
-        """The sidecar record of a finished temp file, fsync'd before its commit."""
+        """The sidecar record of a finished temp file, written before its commit."""
         with reported_as_full():
             sidecar.write(temp_path, record)
 

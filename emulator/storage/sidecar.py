@@ -3,9 +3,14 @@
 Blob files are named by random uuids (keys never become paths), and the index is the only other
 place that names their key: without a record beside the bytes, a deleted or corrupt index would
 leave files nobody can give back to their keys. The record (``blobs/ab/<uuid>.meta``) is written
-beside the temp file and fsync'd before the commit transaction, outside the writer lock, and
-renamed into ``blobs/`` just before its blob, so a blob file never appears without it. It is never
-rewritten: an object version and a part are immutable, like their blob.
+beside the temp file before the commit transaction and renamed into ``blobs/`` just before its
+blob (the directory fsync that makes the blob's name durable covers its name too), so a blob file
+never appears without it. It is never rewritten: an object version and a part are immutable.
+
+Its bytes are not fsync'd: that would be a third flush per upload (measured: a 128 KiB PUT went
+from 15 to 31 ms with this and the directory fsync), to guard against a power cut in the
+seconds before the kernel writes it back *and* a lost index. A record that a power cut left empty
+reads as "no record": its blob is then moved to ``lost+found/``, never deleted.
 
 Bodies kept inline in the index (``inline.py``) have no file and no record: a lost index loses
 them, and ``ossemu fsck --rebuild-index`` can only say so.
@@ -14,7 +19,6 @@ them, and ``ossemu fsck --rebuild-index`` can only say so.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +68,11 @@ def part_record(upload: Upload, part: PartMeta) -> dict[str, Any]:
 
 
 def write(temp_path: Path, record: dict[str, Any]) -> None:
-    """Write and fsync the record of a finished temp file (before its commit transaction)."""
+    """Write the record of a finished temp file (before its commit transaction)."""
     path = path_for(temp_path)
     try:
         with open(path, "w", encoding="utf-8") as f:
             json.dump(record, f, separators=(",", ":"))
-            f.flush()
-            os.fsync(f.fileno())
     except BaseException:
         path.unlink(missing_ok=True)
         raise
