@@ -1,6 +1,7 @@
 """``ossemu fsck``: check a data dir's bytes against its index, or rebuild a lost index.
 
-The checks live in :mod:`emulator.storage.fsck`; this module only parses options and prints.
+The work is done in :mod:`emulator.storage.fsck` and :mod:`emulator.storage.rebuild`; this
+module only parses options and prints.
 Exit status: 0 when nothing is wrong (or the rebuild succeeded), 1 when something is.
 """
 
@@ -45,11 +46,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..storage import fsck
+    from ..storage import fsck, rebuild
 
     root = args.data_dir or Path(os.environ.get("OSSEMU_DATA_DIR") or EmulatorConfig().data_dir)
     if args.rebuild_index:
-        rebuilt = fsck.rebuild_index(root, region=args.region)
+        rebuilt = rebuild.rebuild_index(root, region=args.region)
         if args.json:
             print(json.dumps(rebuilt.to_dict()))
         else:

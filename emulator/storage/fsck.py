@@ -1,15 +1,12 @@
-"""Check a data dir against itself (scrub), and rebuild a lost index from the blobs' records.
+"""Check a data dir against itself (scrub): every stored body against its row, and orphans.
 
 :func:`check` reads every stored body, inline ones included, and compares it with its row: the
 file exists, has the row's size, its MD5 (for objects with a ``Content-MD5`` and for parts) and
 its CRC-64 match. It also lists blob files no row names (orphans) and inline bodies no object
 names. It changes nothing unless asked to ``repair``, which only moves orphan blob files to
-``lost+found/`` (never deletes). It runs beside a live server: the set of names is taken under
-the writers' lock, so a blob in the middle of its commit is never called an orphan.
-
-:func:`rebuild_index` gives a data dir whose index is missing, empty or unreadable a new index
-made from the records beside the blobs (:mod:`.sidecar`): per key, the newest version; per
-upload, its parts. It moves an unreadable index aside first and never touches a healthy one.
+``lost+found/`` (never deletes) and writes the record of blobs stored before records existed.
+It runs beside a live server: the set of names is taken under the writers' lock, so a blob in
+the middle of its commit is never called an orphan. Rebuilding a lost index is :mod:`.rebuild`.
 """
 
 from __future__ import annotations
@@ -28,8 +25,9 @@ from typing import Any
 
 from . import inline, sidecar, startup
 from .blobs import BlobStore
+from .catalog import meta_from_row
 from .hashing import crc64
-from .index import Index
+from .models import PartMeta, Upload
 
 try:
     import fcntl
@@ -62,6 +60,7 @@ class Report:
     blob_files: int = 0
     bytes_read: int = 0
     moved_to_lost_and_found: list[str] = field(default_factory=list)
+    records_written: int = 0
     seconds: float = 0.0
 
     @property
@@ -70,23 +69,6 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, **asdict(self)}
-
-
-@dataclass
-class Rebuild:
-    """What ``rebuild_index`` did; ``done`` is False when the index was healthy already."""
-
-    done: bool
-    detail: str
-    moved_aside: str = ""
-    objects: int = 0
-    buckets: int = 0
-    uploads: int = 0
-    parts: int = 0
-    blobs_without_record: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def index_state(root: Path) -> tuple[str, str]:
@@ -132,6 +114,8 @@ def check(root: Path, *, repair: bool = False) -> Report:
                 finally:
                     store.close()
         report.blob_files = sum(1 for n in referenced if not inline.is_inline(n)) + len(orphans)
+        if repair and state == "healthy":
+            report.records_written = _write_missing_records(db, blob_dir)
         for name in orphans:
             record = sidecar.read(_path_of(blob_dir, name)) or {}
             report.problems.append(
@@ -157,90 +141,6 @@ def check(root: Path, *, repair: bool = False) -> Report:
         )
     report.seconds = time.monotonic() - started
     return report
-
-
-def rebuild_index(root: Path, *, region: str = "cn-hangzhou") -> Rebuild:
-    """A new index from the blobs' records, when the index is missing, empty or unreadable."""
-    state, why = index_state(root)
-    if state == "healthy":
-        return Rebuild(False, f"{why}: nothing to rebuild (run `ossemu fsck` to check it)")
-    moved = ""
-    if state == "unreadable":
-        moved = _move_aside(root / INDEX)
-    index = Index(root / INDEX)
-    blobs = BlobStore(root)
-    try:
-        with index.write() as db:
-            result = _adopt_records(db, blobs, region)
-            startup.mark(db, time.time())
-    finally:
-        index.close()
-        blobs.close()
-    result.moved_aside = moved
-    return result
-
-
-def _adopt_records(db: sqlite3.Connection, blobs: BlobStore, region: str) -> Rebuild:
-    newest: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
-    parts: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {}
-    without = 0
-    for name in blobs.all_blob_names():
-        record = sidecar.read(blobs.path_of(name))
-        if record is None:
-            without += 1
-        elif record["kind"] == "object":
-            slot = (record["bucket"], record["key"])
-            if slot not in newest or newest[slot][1]["last_modified"] < record["last_modified"]:
-                newest[slot] = (name, record)
-        else:
-            slot = (record["upload_id"], record["part_number"])
-            if slot not in parts or parts[slot][1]["last_modified"] < record["last_modified"]:
-                parts[slot] = (name, record)
-    created: dict[str, float] = {}
-    for _name, r in [*newest.values(), *parts.values()]:
-        stamp = r.get("initiated", r["last_modified"])
-        created[r["bucket"]] = min(created.get(r["bucket"], stamp), stamp)
-    for bucket, stamp in created.items():
-        db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?, ?)", (bucket, stamp, region))
-    for name, r in newest.values():
-        db.execute(
-            "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                r["bucket"],
-                r["key"],
-                name,
-                r["size"],
-                r["etag"],
-                r["crc64"],
-                r["content_md5"],
-                r["content_type"],
-                r["object_type"],
-                r["last_modified"],
-                _json(r["headers"]),
-            ),
-        )
-    uploads = set()
-    for (upload_id, number), (name, r) in parts.items():
-        if upload_id not in uploads:
-            uploads.add(upload_id)
-            db.execute(
-                "INSERT OR IGNORE INTO uploads VALUES (?, ?, ?, ?, ?)",
-                (upload_id, r["bucket"], r["key"], r["initiated"], _json(r["upload_headers"])),
-            )
-        db.execute(
-            "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (upload_id, number, name, r["size"], r["etag"], r["crc64"], r["last_modified"]),
-        )
-    return Rebuild(
-        True,
-        "rebuilt from the blobs' records; bodies of up to 64 KiB lived inside the lost index"
-        " and empty buckets had no file: those cannot come back",
-        objects=len(newest),
-        buckets=len(created),
-        uploads=len(uploads),
-        parts=len(parts),
-        blobs_without_record=without,
-    )
 
 
 def _scrub(db: sqlite3.Connection, blob_dir: Path, report: Report) -> set[str]:
@@ -290,6 +190,42 @@ def _scrub(db: sqlite3.Connection, blob_dir: Path, report: Report) -> set[str]:
                 Problem("crc64", "the bytes no longer match their CRC-64", **where)
             )
     return referenced
+
+
+def _write_missing_records(db: sqlite3.Connection, blob_dir: Path) -> int:
+    """Records for blobs written before records existed, from their rows, so that a later lost
+    index can be rebuilt (the record of a blob that has one is never rewritten)."""
+    written = 0
+    for row in db.execute("SELECT * FROM objects"):
+        path = _path_of(blob_dir, row["blob"])
+        if not inline.is_inline(row["blob"]) and path.exists() and sidecar.read(path) is None:
+            sidecar.write(path, sidecar.object_record(meta_from_row(row)))
+            written += 1
+    for row in db.execute(
+        "SELECT p.*, u.bucket, u.key, u.initiated, u.headers FROM parts p"
+        " JOIN uploads u USING (upload_id)"
+    ):
+        path = _path_of(blob_dir, row["blob"])
+        if path.exists() and sidecar.read(path) is None:
+            upload = Upload(
+                row["upload_id"],
+                row["bucket"],
+                row["key"],
+                row["initiated"],
+                json.loads(row["headers"]),
+            )
+            part = PartMeta(
+                row["upload_id"],
+                row["part_number"],
+                row["size"],
+                row["etag"],
+                int(row["crc64"]),
+                row["last_modified"],
+                row["blob"],
+            )
+            sidecar.write(path, sidecar.part_record(upload, part))
+            written += 1
+    return written
 
 
 def _digest(db: sqlite3.Connection, blob_dir: Path, name: str) -> tuple[int, bytes, int] | None:
@@ -360,17 +296,3 @@ def _writers_paused(root: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def _move_aside(path: Path) -> str:
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    target = path.with_name(f"{path.name}.broken-{stamp}")
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(f"{path}{suffix}")
-        if source.exists():
-            os.replace(source, Path(f"{target}{suffix}"))
-    return str(target)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value)

@@ -9,6 +9,7 @@ blob file in place, and serve the same bytes once that command has run.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -151,3 +152,16 @@ def oss_emulator_config():
     text = result.stdout.str()
     assert "is not a usable SQLite index" in text and "--rebuild-index" in text
     assert "Traceback" not in text and "storage/index.py" not in text
+
+
+def test_fsck_repair_gives_blobs_from_before_records_one_so_they_can_be_rebuilt(tmp_path):
+    data_dir = tmp_path / "data"
+    fill(data_dir)
+    for record in (data_dir / "blobs").glob("*/*.meta"):  # as a data dir of an older ossemu
+        record.unlink()
+    assert ossemu("fsck", "--data-dir", str(data_dir)).returncode == 0
+    repaired = ossemu("fsck", "--repair", "--json", "--data-dir", str(data_dir))
+    assert json.loads(repaired.stdout)["records_written"] == len(BIG)
+    delete_index(data_dir)
+    assert ossemu("fsck", "--rebuild-index", "--data-dir", str(data_dir)).returncode == 0
+    assert_serves_the_blobs_again(data_dir)
