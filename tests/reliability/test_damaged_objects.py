@@ -165,8 +165,9 @@ def test_a_blob_cut_short_while_it_is_sent_ends_the_connection(tmp_path):
             os.truncate(blob_path(data_dir, "huge"), 2 * 1024 * 1024)
             with contextlib.suppress(OSError):  # the server may have hung up already
                 sock.sendall(wire(f"GET /{BUCKET}/none HTTP/1.1\r\n{second}\r\n"))
-            while chunk := sock.recv(1024 * 1024):
-                received += chunk
+            with contextlib.suppress(ConnectionResetError):  # a reset is a hang-up too
+                while chunk := sock.recv(1024 * 1024):
+                    received += chunk
         headers, _, sent = received.partition(b"\r\n\r\n")
         assert b"200 OK" in headers.split(b"\r\n")[0]
         assert len(sent) < len(body), "the whole body arrived: the truncation came too late"
