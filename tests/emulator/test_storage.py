@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -311,3 +312,29 @@ def test_a_page_ending_on_a_common_prefix_does_not_repeat_it(storage):
     # A marker that is a key inside a folded prefix skips the rest of that prefix too.
     third = storage.list_objects("bkt", delimiter="/", marker="b/1")
     assert ([o.key for o in third.objects], third.common_prefixes) == (["c"], [])
+
+
+def test_an_index_from_before_the_mark_is_adopted_when_it_names_something(tmp_path):
+    s = Storage(tmp_path / "d")
+    s.create_bucket("bkt")
+    blob = put(s, "k", BIG).blob
+    s.close()
+    with sqlite3.connect(tmp_path / "d" / "index.sqlite3") as db:
+        db.execute("DROP TABLE ossemu_meta")  # as an index written by an older ossemu
+    s2 = Storage(tmp_path / "d")
+    assert s2.blobs.path_of(blob).exists()
+    meta, f = s2.open_object("bkt", "k")
+    with f:
+        assert f.read() == BIG
+    s2.close()
+
+
+def test_a_record_whose_blob_is_gone_is_removed_at_start(tmp_path):
+    s = Storage(tmp_path / "d")
+    s.create_bucket("bkt")
+    blob = s.blobs.path_of(put(s, "k", BIG).blob)
+    s.close()
+    stray = blob.with_name("c" * 32 + ".meta")  # a crash between a blob's unlink and its record's
+    stray.write_text("{}")
+    Storage(tmp_path / "d").close()
+    assert not stray.exists() and blob.exists()
