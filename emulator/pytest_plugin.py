@@ -71,8 +71,12 @@ def oss_emulator_config(
 def oss_emulator_server(oss_emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]:
     """The session's emulator, in-process (Werkzeug in a daemon thread)."""
     from .server import EmulatorServer
+    from .storage.startup import DataDirError
 
-    server = EmulatorServer(oss_emulator_config).start()
+    try:
+        server = EmulatorServer(oss_emulator_config).start()
+    except DataDirError as e:  # one line that says how to recover, not a traceback
+        pytest.fail(f"ossemu: {e}", pytrace=False)
     yield server
     server.stop()
 

@@ -13,6 +13,8 @@ from ossemu import __version__
 
 from .. import logs
 from ..config import DEV_ACCESS_KEY_ID, EmulatorConfig
+from ..storage.startup import DataDirError
+from . import fsck
 from .errors import UserError
 from .formatting import HelpFormatter
 
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args))
     except KeyboardInterrupt:
         return 0
-    except UserError as e:
+    except (UserError, DataDirError) as e:
         logs.console(f"ossemu: error: {e}", stream=sys.stderr, level="error")
         return 2
 
@@ -90,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 
     objects.register(sub)
     sts.register(sub)
+    fsck.register(sub)
     return parser
 
 

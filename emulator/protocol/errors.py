@@ -49,6 +49,12 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "",
     ),
     "InternalError": (500, "We encountered an internal error. Please try again.", "0000-00000001"),
+    # Not an OSS code (OSS documents none for a full disk): see emulator/storage/space.py.
+    "InsufficientStorage": (
+        507,
+        "The emulator's data dir has no space left; free some and send the request again.",
+        "",
+    ),
     "InvalidAccessKeyId": (
         403,
         "The OSS Access Key Id you provided does not exist in our records.",

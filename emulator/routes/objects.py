@@ -26,6 +26,7 @@ from ..protocol.xml import (
 )
 from ..services import services, storage
 from ..storage import ObjectMeta
+from .download import ExactFile
 from .options import check_traffic_limit, upload_options
 from .parsing import (
     OssRequest,
@@ -154,14 +155,14 @@ def get_object(req: OssRequest) -> Response:
         headers["Content-Length"] = str(meta.size)
         if isinstance(f, io.BytesIO):  # a small body kept inline: already in memory
             return Response(f.getvalue(), headers=headers)
-        return Response(wrap_file(req.environ, f), headers=headers, direct_passthrough=True)
+        body = wrap_file(req.environ, ExactFile(f, meta.size, req.environ))  # type: ignore[arg-type]
+        return Response(body, headers=headers, direct_passthrough=True)
     start, end = byte_range
     f.seek(start)
     headers["Content-Length"] = str(end - start + 1)
     headers["Content-Range"] = f"bytes {start}-{end}/{meta.size}"
-    return Response(
-        _read_span(f, end - start + 1), status=206, headers=headers, direct_passthrough=True
-    )
+    span = _read_span(ExactFile(f, meta.size, req.environ), end - start + 1)  # type: ignore[arg-type]
+    return Response(span, status=206, headers=headers, direct_passthrough=True)
 
 
 def head_object(req: OssRequest) -> Response:

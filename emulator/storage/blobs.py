@@ -4,6 +4,10 @@ A blob is never rewritten: a new object version is a new blob, so a reader that 
 keeps reading whole bytes while a writer commits. Temp files are named after their writer's
 *owner id*; each process holds ``owners/<id>.lock`` for its lifetime, so start-up cleanup removes
 only the temp files of writers that are dead, never those of a live process sharing the data dir.
+
+Each blob has its record beside it (:mod:`.sidecar`). A rename into ``blobs/`` is made durable by
+fsyncing the directory before the commit that names the blob: without it a power cut could keep
+the committed row and lose the file's name.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from typing import BinaryIO
 from filelock import FileLock, Timeout
 
 from ..protocol.errors import BadRequest
+from . import sidecar
 from .hashing import Digested, StreamHasher
+from .space import reported_as_full
 
 CHUNK = 1024 * 1024
 
@@ -38,7 +44,25 @@ class WrittenBlob(Digested):
 
     def discard(self) -> None:
         """Remove the temp file once it was renamed away (a no-op then) or refused."""
-        self.temp_path.unlink(missing_ok=True)
+        discard_temp(self.temp_path)
+
+
+def discard_temp(path: Path) -> None:
+    """Remove a temp file and its record, if they are still there."""
+    path.unlink(missing_ok=True)
+    sidecar.path_for(path).unlink(missing_ok=True)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the names in ``path`` (renames, creations, unlinks) durable; no-op on Windows."""
+    flags = getattr(os, "O_DIRECTORY", None)
+    if flags is None:
+        return
+    fd = os.open(path, os.O_RDONLY | flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class BlobStore:
@@ -93,7 +117,7 @@ class BlobStore:
         path = self.new_temp_path()
         size = 0
         try:
-            with open(path, "wb") as f, StreamHasher() as hasher:
+            with reported_as_full(), open(path, "wb") as f, StreamHasher() as hasher:
                 for chunk in chunks:
                     size += len(chunk)
                     if limit is not None and size > limit:
@@ -112,7 +136,7 @@ class BlobStore:
         """Join blobs into one temp file inside the kernel (no bytes through Python memory)."""
         path = self.new_temp_path()
         try:
-            with open(path, "wb", buffering=0) as out:
+            with reported_as_full(), open(path, "wb", buffering=0) as out:
                 for name in blob_names:
                     with open(self.path_of(name), "rb", buffering=0) as src:
                         _copy_file(src, out)
@@ -130,23 +154,45 @@ class BlobStore:
         """``path_of`` as a string: what a GET opens, without pathlib's cost per request."""
         return os.path.join(self._blob_root, name[:2], name)
 
+    def write_record(self, temp_path: Path, record: dict[str, object]) -> None:
+        """The sidecar record of a finished temp file, written before its commit."""
+        with reported_as_full():
+            sidecar.write(temp_path, record)
+
     def install(self, temp_path: Path) -> str:
-        """Rename a finished temp file to a fresh blob name; the caller commits the name."""
+        """Rename a finished temp file (record first) to a fresh blob name, durably; the caller
+        commits the name."""
         name = uuid.uuid4().hex
         target = self.path_of(name)
-        target.parent.mkdir(exist_ok=True)
+        if not target.parent.is_dir():
+            target.parent.mkdir(exist_ok=True)
+            fsync_dir(self.blob_dir)
+        record = sidecar.path_for(temp_path)
+        if record.exists():
+            os.replace(record, sidecar.path_for(target))
         os.replace(temp_path, target)
+        fsync_dir(target.parent)
         return name
 
     def delete(self, name: str) -> None:
+        """Unlink a blob, then its record (a record without its blob is harmless garbage)."""
         if name:
-            self.path_of(name).unlink(missing_ok=True)
+            path = self.path_of(name)
+            path.unlink(missing_ok=True)
+            sidecar.path_for(path).unlink(missing_ok=True)
 
     def all_blob_names(self) -> Iterator[str]:
         for sub in self.blob_dir.iterdir():
             if sub.is_dir():
                 for f in sub.iterdir():
-                    yield f.name
+                    if not f.name.endswith(sidecar.SUFFIX):
+                        yield f.name
+
+    def stray_records(self) -> Iterator[Path]:
+        """Records whose blob is gone (a crash between the two unlinks of ``delete``)."""
+        for record in self.blob_dir.glob(f"*/*{sidecar.SUFFIX}"):
+            if not record.with_name(record.name[: -len(sidecar.SUFFIX)]).exists():
+                yield record
 
 
 def _copy_file(src: BinaryIO, dst: BinaryIO) -> None:

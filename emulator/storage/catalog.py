@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..clock import Clock
 from ..protocol.errors import BadRequest, Conflict, NotFound
-from . import inline
+from . import inline, sidecar, startup
 from .blobs import BlobStore, WrittenBlob
 from .index import Index
 from .models import BucketInfo, ObjectMeta
@@ -31,7 +31,18 @@ class Catalog:
         self.region = region
         self.clock = clock
         self.blobs = BlobStore(root)
-        self.index = Index(root / "index.sqlite3")
+        try:
+            self.index = Index(root / "index.sqlite3")
+        except BaseException:
+            self.blobs.close()
+            raise
+        try:
+            startup.ensure_established(self.index.write, self.blobs, root, clock.now())
+        except BaseException as e:
+            self.close()
+            if isinstance(e, sqlite3.DatabaseError):
+                raise startup.unreadable_index(self.index.path, e) from None
+            raise
 
     def close(self) -> None:
         self.index.close()
@@ -53,6 +64,8 @@ class Catalog:
     ) -> ObjectMeta:
         """Make ``source`` (a finished temp file, or a small body kept inline) the current
         version; ``before(db)`` runs inside the transaction."""
+        if not isinstance(source, bytes):
+            self.blobs.write_record(source, sidecar.object_record(meta))
         with self.index.write() as db:
             require_bucket(db, meta.bucket)
             if before is not None:

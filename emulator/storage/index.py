@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .space import reported_as_full
+from .startup import MARK_SCHEMA, unreadable_index
+
 try:
     import fcntl
 except ImportError:  # Windows: processes fall back to SQLite's own busy handler
@@ -45,6 +48,7 @@ CREATE TABLE IF NOT EXISTS parts (
     PRIMARY KEY (upload_id, part_number)
 ) WITHOUT ROWID;
 """
+SCHEMA += MARK_SCHEMA + ";\n"
 
 
 class Index:
@@ -64,9 +68,13 @@ class Index:
         self._writer_file = (
             os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o600) if fcntl else None
         )
-        db = self._connect()
-        db.executescript(SCHEMA)
-        _add_missing_columns(db)
+        try:
+            db = self._connect()
+            db.executescript(SCHEMA)
+            _add_missing_columns(db)
+        except sqlite3.DatabaseError as e:
+            self.close()
+            raise unreadable_index(path, e) from None
 
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -98,7 +106,7 @@ class Index:
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction holding the database's one writer lock across processes."""
         db = self._connect()
-        with self._writer, self._between_processes():
+        with reported_as_full(), self._writer, self._between_processes():
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db

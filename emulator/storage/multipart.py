@@ -15,6 +15,8 @@ import sqlite3
 from collections.abc import Iterator
 
 from ..protocol.errors import BadRequest, NotFound
+from . import sidecar
+from .blobs import discard_temp
 from .catalog import Catalog, check_declared_size, check_received, require_bucket
 from .hashing import crc64_combine
 from .models import ObjectMeta, PartMeta, PartPage, Upload, UploadPage
@@ -103,12 +105,13 @@ class Multipart:
         """Store one part; the same number again replaces it."""
         check_part_number(part_number)
         check_declared_size(expected_size, MAX_PART_SIZE)
-        self.get_upload(bucket, key, upload_id)
+        upload = self.get_upload(bucket, key, upload_id)
         written = self.blobs.write(chunks, limit=MAX_PART_SIZE)
         try:
             check_received(written, expected_size, expected_md5)
             now = self.catalog.clock.now()
             part = PartMeta(upload_id, part_number, written.size, written.etag, written.crc64, now)
+            self.blobs.write_record(written.temp_path, sidecar.part_record(upload, part))
             with self.index.write() as db:
                 if (
                     db.execute("SELECT 1 FROM uploads WHERE upload_id = ?", (upload_id,)).fetchone()
@@ -317,7 +320,7 @@ class Multipart:
                 meta, temp, forbid_overwrite=forbid_overwrite, before=still_same
             )
         finally:
-            temp.unlink(missing_ok=True)
+            discard_temp(temp)
         for name in dropped:
             self.blobs.delete(name)
         return result

@@ -8,16 +8,20 @@ Layout (``tests/emulator/test_storage.py`` asserts it, so this drawing cannot dr
       index.sqlite3-writer  flock'd around each write transaction: writers queue, not poll
       blobs/ab/<uuid>    immutable bytes of larger objects and of parts, named by a random
                          uuid, never by key
+      blobs/ab/<uuid>.meta  what that blob holds (bucket, key, checksums): lets
+                         ``ossemu fsck --rebuild-index`` rebuild a lost index (``sidecar.py``)
       tmp/<owner>.<uuid> bytes being received; renamed into blobs/ at commit
       owners/<owner>.lock held by each live process; tells start-up cleanup whose temp files to keep
+      lost+found/        blob files nothing could account for: moved here, never deleted
 
-Commit order: stream the body to ``tmp/`` (no lock held) and fsync it; then, inside one SQLite
-``BEGIN IMMEDIATE`` transaction (the cross-process writer lock), rename it into ``blobs/`` and
-upsert the row; after COMMIT (which fsyncs the WAL), unlink the blob it replaced. A small body
-skips the files: it is inserted by that same transaction. An object exists iff its row exists, so
-a crash at any point leaves either the old or the new version visible, never a partial one; an
-orphaned blob is collected at the next start. Keys never become paths, so no key can reach a file
-outside the data dir.
+Commit order: stream the body to ``tmp/`` (no lock held) and fsync it, and its record; then,
+inside one SQLite ``BEGIN IMMEDIATE`` transaction (the cross-process writer lock), rename both
+into ``blobs/``, fsync the directory, and upsert the row; after COMMIT (which fsyncs the WAL),
+unlink the blob it replaced. A small body skips the files: it is inserted by that same
+transaction. An object exists iff its row exists, so a crash at any point leaves either the old
+or the new version visible, never a partial one; an orphaned blob is collected at the next start
+(``startup.py`` says when that is safe: never with an index that is new, empty or unreadable).
+Keys never become paths, so no key can reach a file outside the data dir.
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from ..clock import WALL_CLOCK, Clock
-from ..protocol.errors import Conflict, NotFound
-from . import inline
+from ..protocol.errors import Conflict, NotFound, OssError
+from . import inline, startup
 from .blobs import WrittenBlob
 from .catalog import (
     Catalog,
@@ -72,16 +77,10 @@ class Storage(Multipart):
         self.catalog.close()
 
     def collect_garbage(self) -> int:
-        """Delete blobs no row points at (left by a crash between rename and commit)."""
-        with self.index.write() as db:
-            live = {
-                r[0]
-                for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")
-            }
-            orphans = [n for n in self.blobs.all_blob_names() if n not in live]
-            for name in orphans:
-                self.blobs.delete(name)
-        return len(orphans)
+        """Remove blobs no row points at (left by a crash between rename and commit, or
+        between commit and unlink): see :mod:`.startup` for what may be deleted."""
+        deleted, moved = startup.collect_garbage(self.index.write, self.blobs, self.root)
+        return deleted + moved
 
     def reset(self) -> None:
         """Remove every bucket, object and upload (test fixtures call this between tests)."""
@@ -256,13 +255,24 @@ class Storage(Multipart):
         return meta_from_row(row)
 
     def open_blob(self, meta: ObjectMeta) -> BinaryIO:
-        """The bytes of one committed version (raises FileNotFoundError once it is replaced)."""
+        """The bytes of one committed version (raises FileNotFoundError once it is replaced).
+
+        A body whose stored size is not the row's was damaged outside ossemu: it is refused
+        before a header is sent, so no answer declares a length it cannot deliver.
+        """
         if inline.is_inline(meta.blob):
             data = inline.read(self.index.read(), meta.blob)
             if data is None:
                 raise FileNotFoundError(meta.blob)
+            if len(data) != meta.size:
+                raise damaged(meta, f"{len(data)} bytes stored")
             return io.BytesIO(data)
-        return open(self.blobs.open_path(meta.blob), "rb")  # noqa: SIM115
+        f = open(self.blobs.open_path(meta.blob), "rb")  # noqa: SIM115
+        stored = os.fstat(f.fileno()).st_size
+        if stored != meta.size:
+            f.close()
+            raise damaged(meta, f"{stored} bytes stored")
+        return f
 
     def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, BinaryIO]:
         """The current version and an open handle on its bytes (stable while it is read)."""
@@ -271,6 +281,8 @@ class Storage(Multipart):
             try:
                 return meta, self.open_blob(meta)
             except FileNotFoundError:
+                if self.head_object(bucket, key).blob == meta.blob:
+                    raise damaged(meta, "its blob file is missing") from None
                 continue  # replaced between the lookup and the open: look again
         raise NotFound("NoSuchKey", Key=key)
 
@@ -346,6 +358,15 @@ class Storage(Multipart):
         """One page in UTF-8 byte order; keys under a delimiter fold into one common prefix."""
         self.get_bucket(bucket)
         return list_objects(self.index.read(), bucket, prefix, marker, delimiter, max_keys)
+
+
+def damaged(meta: ObjectMeta, what: str) -> OssError:
+    """A stored body that no longer matches its row: 500, and ``ossemu fsck`` finds the rest."""
+    return OssError(
+        "InternalError",
+        f"The stored bytes of this object are damaged ({what}, {meta.size} expected); "
+        "run `ossemu fsck` on the data dir.",
+    )
 
 
 def _read_small(chunks: Iterator[bytes], limit: int) -> tuple[bytes | None, Iterator[bytes]]:

@@ -224,3 +224,40 @@ def test_cli_block_runs_as_written(live, oss_emulator, callback_receiver, tmp_pa
     (got,) = callback_receiver.wait_for(1)
     assert got.form["object"] == "big.iso" and got.verified
     assert oss_emulator.callbacks(bucket="mybucket")[0]["operation"] == "CompleteMultipartUpload"
+
+
+def test_fsck_commands(tmp_path):
+    from ossemu.emulator.storage import Storage
+
+    data_dir = tmp_path / "data"
+    storage = Storage(data_dir)
+    storage.create_bucket("examplebucket")
+    storage.put_object("examplebucket", "big", iter([os.urandom(100 * 1024)]))
+    storage.put_object("examplebucket", "small", iter([b"hello"]))
+    storage.close()
+    lines = [
+        line.split("#")[0].strip()
+        for line in block("sh", "ossemu fsck").splitlines()
+        if line.strip()
+    ]
+    cli = f"{sys.executable} -m ossemu.emulator"
+
+    def run(line: str) -> subprocess.CompletedProcess[str]:
+        command = line.replace("ossemu ", f"{cli} ", 1).replace(".ossemu-data", str(data_dir))
+        return subprocess.run(command.split(), capture_output=True, text=True, timeout=60)
+
+    healthy = [run(line) for line in lines]
+    assert [r.returncode for r in healthy] == [0, 0, 0, 0], [r.stderr for r in healthy]
+    assert "checked 2 objects (1 inline), 0 parts, 1 blob files" in healthy[0].stdout
+    assert healthy[0].stdout.rstrip().endswith("no problem(s)")
+    assert json.loads(healthy[1].stdout)["ok"] is True
+    assert "nothing to rebuild" in healthy[3].stdout
+
+    orphan = data_dir / "blobs" / "ab" / ("ab" * 16)
+    orphan.parent.mkdir(exist_ok=True)
+    orphan.write_bytes(b"stray")
+    assert run(lines[0]).returncode == 1
+    repaired = run(lines[2])
+    assert repaired.returncode == 1 and "moved to lost+found/" in repaired.stdout
+    assert (data_dir / "lost+found" / orphan.name).read_bytes() == b"stray"
+    assert run(lines[0]).returncode == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -36,11 +37,13 @@ def test_layout_matches_the_docstring(storage: Storage):
         "blobs",
         "tmp",
         "owners",
+        "lost+found",
     }
-    blobs = [p for p in (root / "blobs").rglob("*") if p.is_file()]
-    assert (
-        len(blobs) == 1 and len(blobs[0].name) == 32 and blobs[0].parent.name == blobs[0].name[:2]
-    )
+    files = sorted(p for p in (root / "blobs").rglob("*") if p.is_file())
+    blob, record = files
+    assert len(blob.name) == 32 and blob.parent.name == blob.name[:2]
+    assert record.name == blob.name + ".meta"
+    assert json.loads(record.read_text())["key"] == "../../etc/passwd"
     assert not list((root / "tmp").iterdir())
 
 
@@ -83,7 +86,7 @@ def test_invalid_object_names_are_refused_before_any_byte_is_stored(storage, key
     with pytest.raises(OssError) as e:
         put(storage, key)
     assert (e.value.code, e.value.message) == ("InvalidObjectName", message)
-    assert not list((storage.root / "blobs").rglob("*/*"))
+    assert not list((storage.root / "blobs").glob("*/*"))
 
 
 @pytest.mark.parametrize("key", ["nul\x00byte", "ctl\x07", "cr\r\nlf"])
@@ -150,7 +153,7 @@ def test_short_body_is_incomplete_and_not_committed(storage):
 def test_overwrite_replaces_and_frees_the_old_blob(storage):
     put(storage, "k", BIG)
     put(storage, "k", BIG + b"2")
-    assert len(list((storage.root / "blobs").rglob("*/*"))) == 1
+    assert len(list((storage.root / "blobs").glob("*/????????????????????????????????"))) == 1
 
 
 def test_forbid_overwrite(storage):
@@ -208,15 +211,23 @@ def test_orphan_blobs_and_dead_writers_temp_files_are_cleaned_at_start(tmp_path)
     s = Storage(tmp_path / "d")
     s.create_bucket("bkt")
     put(s, "k", b"kept")
-    orphan = s.blobs.path_of("f" * 32)
-    orphan.parent.mkdir(exist_ok=True)
-    orphan.write_bytes(b"orphan")
+    uncommitted = s.blobs.path_of("e" * 32)
+    uncommitted.parent.mkdir(exist_ok=True)
+    uncommitted.write_bytes(BIG)
+    (uncommitted.parent / (uncommitted.name + ".meta")).write_text(
+        json.dumps({"kind": "object", "bucket": "bkt", "key": "never-committed"})
+    )
+    unknown = s.blobs.path_of("f" * 32)  # no record: from an older version, or put there by hand
+    unknown.parent.mkdir(exist_ok=True)
+    unknown.write_bytes(b"orphan")
     dead_tmp = s.blobs.tmp_dir / "999999-deadbeef.0123"
     dead_tmp.write_bytes(b"half")
     (s.blobs.owner_dir / "999999-deadbeef.lock").write_text("")
     s.close()
     s2 = Storage(tmp_path / "d")
-    assert not orphan.exists() and not dead_tmp.exists()
+    assert not uncommitted.exists() and not dead_tmp.exists()
+    assert not unknown.exists()
+    assert (tmp_path / "d" / "lost+found" / unknown.name).read_bytes() == b"orphan"
     meta, f = s2.open_object("bkt", "k")
     with f:
         assert f.read() == b"kept"
@@ -245,7 +256,7 @@ def test_multipart_complete_joins_parts_and_drops_the_upload(storage):
     with pytest.raises(OssError) as e:
         storage.multipart.list_parts("bkt", "big", up.upload_id)
     assert e.value.code == "NoSuchUpload"
-    assert len(list((storage.root / "blobs").rglob("*/*"))) == 1
+    assert len(list((storage.root / "blobs").glob("*/????????????????????????????????"))) == 1
 
 
 @pytest.mark.parametrize(
@@ -323,3 +334,29 @@ def test_a_data_dir_from_before_storage_classes_opens_with_standard_everywhere(t
         assert store.head_object("old", "k").storage_class == "Standard"
     finally:
         store.close()
+
+
+def test_an_index_from_before_the_mark_is_adopted_when_it_names_something(tmp_path):
+    s = Storage(tmp_path / "d")
+    s.create_bucket("bkt")
+    blob = put(s, "k", BIG).blob
+    s.close()
+    with sqlite3.connect(tmp_path / "d" / "index.sqlite3") as db:
+        db.execute("DROP TABLE ossemu_meta")  # as an index written by an older ossemu
+    s2 = Storage(tmp_path / "d")
+    assert s2.blobs.path_of(blob).exists()
+    meta, f = s2.open_object("bkt", "k")
+    with f:
+        assert f.read() == BIG
+    s2.close()
+
+
+def test_a_record_whose_blob_is_gone_is_removed_at_start(tmp_path):
+    s = Storage(tmp_path / "d")
+    s.create_bucket("bkt")
+    blob = s.blobs.path_of(put(s, "k", BIG).blob)
+    s.close()
+    stray = blob.with_name("c" * 32 + ".meta")  # a crash between a blob's unlink and its record's
+    stray.write_text("{}")
+    Storage(tmp_path / "d").close()
+    assert not stray.exists() and blob.exists()

@@ -418,7 +418,10 @@ def check_index_matches_files(data_dir: Path) -> dict[str, int]:
     inline = {blob: size for blob, size in indexed.items() if blob.startswith("inline:")}
     assert inline == inline_sizes, "inline bodies and their rows differ (orphan, missing or size)"
     indexed = {blob: size for blob, size in indexed.items() if blob not in inline}
-    on_disk = {p.name: p.stat().st_size for p in (data_dir / "blobs").glob("*/*")}
+    files = list((data_dir / "blobs").glob("*/*"))
+    records = {p.name for p in files if p.name.endswith(".meta")}
+    on_disk = {p.name: p.stat().st_size for p in files if not p.name.endswith(".meta")}
+    assert records == {f"{name}.meta" for name in on_disk}, "blobs and their records differ"
     assert set(on_disk) == set(indexed), (
         f"blob files without a row: {sorted(set(on_disk) - set(indexed))[:5]}; "
         f"rows without a file: {sorted(set(indexed) - set(on_disk))[:5]}"

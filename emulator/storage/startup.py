@@ -1,0 +1,116 @@
+"""What start-up may delete, and when it must refuse to start.
+
+The index is the only list of what exists, so "a blob no row names is garbage" holds only for an
+index that has been keeping that list. An index that is new, empty or was replaced names nothing:
+trusting it would delete every object. So the index carries a mark, set when it is created in a
+data dir without blobs (or adopted from a version without the mark while it has rows); without
+the mark and with blob files present, start-up refuses with one line that says how to rebuild it
+(``ossemu fsck --rebuild-index``). An index SQLite cannot read is refused the same way.
+
+With a marked index, an unreferenced blob that has its record (:mod:`.sidecar`) is a write that
+never committed or a version already replaced, and is deleted. One without a record was written
+by a version before records existed, and cannot be accounted for: it is moved to ``lost+found/``
+in the data dir, never deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from . import sidecar
+from .blobs import BlobStore, fsync_dir
+
+MARK_SCHEMA = "CREATE TABLE IF NOT EXISTS ossemu_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+LOST_AND_FOUND = "lost+found"
+
+Writer = Callable[[], AbstractContextManager[sqlite3.Connection]]
+
+
+class DataDirError(Exception):
+    """The data dir cannot be served as it is; the message is one line that says what to do."""
+
+
+def rebuild_hint(root: Path) -> str:
+    return f"ossemu fsck --rebuild-index --data-dir {root}"
+
+
+def unreadable_index(path: Path, error: BaseException) -> DataDirError:
+    return DataDirError(
+        f"{path} is not a usable SQLite index ({error}); refusing to start, nothing was changed."
+        f" Rebuild it from the blob files (the bad file is moved aside): "
+        f"{rebuild_hint(path.parent)}"
+    )
+
+
+def is_marked(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM ossemu_meta WHERE name = 'established'").fetchone() is not None
+
+
+def has_rows(db: sqlite3.Connection) -> bool:
+    return any(
+        db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
+        for table in ("buckets", "objects", "uploads")
+    )
+
+
+def mark(db: sqlite3.Connection, now: float) -> None:
+    db.execute("INSERT OR IGNORE INTO ossemu_meta VALUES ('established', ?)", (repr(now),))
+
+
+def ensure_established(write: Writer, blobs: BlobStore, root: Path, now: float) -> None:
+    """Mark a new index, adopt an unmarked one that has rows, or refuse (DataDirError)."""
+    with write() as db:
+        if is_marked(db):
+            return
+        if not has_rows(db):
+            count = sum(1 for _ in blobs.all_blob_names())
+            if count:
+                raise DataDirError(
+                    f"{root / 'index.sqlite3'} is missing or empty, but {blobs.blob_dir} holds"
+                    f" {count} blob file(s); refusing to start, nothing was deleted. Rebuild the"
+                    f" index from them: {rebuild_hint(root)}"
+                )
+        mark(db, now)
+
+
+def collect_garbage(write: Writer, blobs: BlobStore, root: Path) -> tuple[int, int]:
+    """Delete unreferenced blobs that have a record, move those without one to lost+found/.
+
+    Runs under the writer lock: a live writer renames into ``blobs/`` only inside its own
+    transaction, so no blob seen here is in the middle of a commit. Returns (deleted, moved).
+    """
+    deleted = moved = 0
+    with write() as db:
+        if not is_marked(db):  # ensure_established refused or marked it; never guess
+            return 0, 0
+        live = {
+            r[0] for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")
+        }
+        for name in [n for n in blobs.all_blob_names() if n not in live]:
+            if sidecar.read(blobs.path_of(name)) is None:
+                move_to_lost_and_found(blobs, root, name)
+                moved += 1
+            else:
+                blobs.delete(name)
+                deleted += 1
+        for record in list(blobs.stray_records()):
+            record.unlink(missing_ok=True)
+    return deleted, moved
+
+
+def move_to_lost_and_found(blobs: BlobStore, root: Path, name: str) -> Path:
+    """Move one blob file (and its record, if any) out of ``blobs/``, keeping its bytes."""
+    target_dir = root / LOST_AND_FOUND
+    target_dir.mkdir(exist_ok=True)
+    source = blobs.path_of(name)
+    target = target_dir / name
+    record = sidecar.path_for(source)
+    if record.exists():
+        os.replace(record, sidecar.path_for(target))
+    os.replace(source, target)
+    fsync_dir(target_dir)
+    return target
