@@ -111,6 +111,8 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "A header you provided implies functionality that is not implemented.",
         "0000-00000003",
     ),
+    "ObjectNotAppendable": (409, "The object is not appendable", "0026-00000017"),
+    "PositionNotEqualToLength": (409, "Position is not equal to file length", "0026-00000016"),
     "PreconditionFailed": (
         412,
         "At least one of the pre-conditions you specified did not hold.",

@@ -24,7 +24,7 @@ from ..protocol.auth import SUBRESOURCES, Principal, SignedRequest, authenticate
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
 from ..services import Services, services
-from . import buckets, control, multipart, objects, post_object, service
+from . import append, buckets, control, multipart, objects, post_object, service
 from .authorization import AuthKind, authorize
 from .body import abort_connection
 from .parsing import OssRequest
@@ -54,6 +54,7 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
     ("GET", "object", "objectMeta"): Route("GetObjectMeta", objects.get_object_meta),
     ("HEAD", "object", "objectMeta"): Route("GetObjectMeta", objects.get_object_meta),
     ("DELETE", "object", None): Route("DeleteObject", objects.delete_object),
+    ("POST", "object", "append"): Route("AppendObject", append.append_object),
     ("POST", "object", "uploads"): Route(
         "InitiateMultipartUpload", multipart.initiate_multipart_upload
     ),
@@ -69,12 +70,21 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
 }
 
 # Sub-resources that select an operation, in the order they are looked for.
-_DISPATCH = ("uploadId", "uploads", "delete", "bucketInfo", "location", "objectMeta")
+_DISPATCH = (
+    "uploadId",
+    "uploads",
+    "delete",
+    "bucketInfo",
+    "location",
+    "objectMeta",
+    "append",
+)
 # Sub-resources OSS has that the emulator does not implement (reported as NotImplemented).
 _UNSUPPORTED = (
     SUBRESOURCES
     - set(_DISPATCH)
     - {"partNumber", "callback", "callback-var", "security-token", "continuation-token"}
+    - {"position"}  # AppendObject's argument
     - {"versionId"}  # accepted and ignored: nothing here is versioned
     - objects.RESPONSE_OVERRIDES.keys()
 )

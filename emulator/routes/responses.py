@@ -7,7 +7,7 @@ from flask import Response, request
 from ..access_log import request_id_of
 from ..protocol.errors import OssError
 from ..protocol.http import http_date
-from ..storage import ObjectMeta
+from ..storage import ObjectMeta, next_append_position
 
 #: The one owner every bucket and object has here.
 OWNER = [("ID", "ossemu"), ("DisplayName", "ossemu")]
@@ -44,6 +44,9 @@ def object_headers(meta: ObjectMeta) -> dict[str, str]:
     }
     if meta.content_md5:
         headers["Content-MD5"] = meta.content_md5
+    position = next_append_position(meta)
+    if position is not None:
+        headers["x-oss-next-append-position"] = str(position)
     return headers
 
 

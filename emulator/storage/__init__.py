@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO, Protocol
 
+from .append import next_append_position
 from .hashing import crc64, crc64_combine
 from .models import BucketInfo, ListPage, ObjectMeta, PartMeta, PartPage, Upload, UploadPage
 from .multipart import MAX_PART_NUMBER, MIN_PART_SIZE, check_part_number
@@ -52,6 +53,18 @@ class ObjectStore(Protocol):
         content_type: str | None,
         headers: dict[str, str] | None,
         forbid_overwrite: bool,
+    ) -> ObjectMeta: ...
+    def append_object(
+        self,
+        bucket: str,
+        key: str,
+        position: int,
+        chunks: Iterator[bytes],
+        *,
+        content_type: str,
+        headers: dict[str, str],
+        expected_md5: str | None,
+        expected_size: int | None,
     ) -> ObjectMeta: ...
     def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, BinaryIO]: ...
     def open_blob(self, meta: ObjectMeta) -> BinaryIO: ...
@@ -97,6 +110,7 @@ class ObjectStore(Protocol):
 
 
 __all__ = [
+    "next_append_position",
     "MAX_PART_NUMBER",
     "MIN_PART_SIZE",
     "BucketInfo",

@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 from ..clock import WALL_CLOCK, Clock
 from ..protocol.errors import Conflict, NotFound
-from . import inline
+from . import append, inline
 from .blobs import WrittenBlob
 from .catalog import (
     Catalog,
@@ -231,6 +231,31 @@ class Storage(Multipart):
             acl=acl,
         )
         return self.catalog.commit_object(meta, written.source, forbid_overwrite=forbid_overwrite)
+
+    def append_object(
+        self,
+        bucket: str,
+        key: str,
+        position: int,
+        chunks: Iterator[bytes],
+        *,
+        content_type: str = "application/octet-stream",
+        headers: dict[str, str] | None = None,
+        expected_md5: str | None = None,
+        expected_size: int | None = None,
+    ) -> ObjectMeta:
+        """AppendObject: see :mod:`.append` for the commit and the chained CRC."""
+        return append.append_object(
+            self.catalog,
+            bucket,
+            key,
+            position,
+            chunks,
+            content_type=content_type,
+            headers=headers or {},
+            expected_md5=expected_md5,
+            expected_size=expected_size,
+        )
 
     def head_object(self, bucket: str, key: str) -> ObjectMeta:
         row = (
