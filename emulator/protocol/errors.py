@@ -64,6 +64,7 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     ),
     "InvalidPolicyDocument": (400, "Invalid Policy: Invalid JSON.", "0006-00000201"),
     "InvalidObjectName": (400, "The specified object is not valid.", "0016-00000005"),
+    "InvalidTargetType": (400, "The symlink target object type is not valid", ""),
     "InvalidPart": (
         400,
         "One or more of the specified parts could not be found or the specified entity tag "
@@ -111,6 +112,7 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "A header you provided implies functionality that is not implemented.",
         "0000-00000003",
     ),
+    "NotSymlink": (400, "The specified object is not a symlink.", ""),
     "ObjectNotAppendable": (409, "The object is not appendable", "0026-00000017"),
     "PositionNotEqualToLength": (409, "Position is not equal to file length", "0026-00000016"),
     "PreconditionFailed": (
@@ -140,6 +142,7 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "Check your key and signing method.",
         "0002-00000040",
     ),
+    "SymlinkTargetNotExist": (404, "The symlink target object does not exist", ""),
     "TooManyBuckets": (
         400,
         "You have attempted to create more buckets than allowed.",

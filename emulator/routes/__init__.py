@@ -24,7 +24,16 @@ from ..protocol.auth import SUBRESOURCES, Principal, SignedRequest, authenticate
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
 from ..services import Services, services
-from . import append, buckets, control, multipart, objects, post_object, service
+from . import (
+    append,
+    buckets,
+    control,
+    multipart,
+    objects,
+    post_object,
+    service,
+    symlink,
+)
 from .authorization import AuthKind, authorize
 from .body import abort_connection
 from .parsing import OssRequest
@@ -55,6 +64,8 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
     ("HEAD", "object", "objectMeta"): Route("GetObjectMeta", objects.get_object_meta),
     ("DELETE", "object", None): Route("DeleteObject", objects.delete_object),
     ("POST", "object", "append"): Route("AppendObject", append.append_object),
+    ("PUT", "object", "symlink"): Route("PutSymlink", symlink.put_symlink),
+    ("GET", "object", "symlink"): Route("GetSymlink", symlink.get_symlink),
     ("POST", "object", "uploads"): Route(
         "InitiateMultipartUpload", multipart.initiate_multipart_upload
     ),
@@ -78,6 +89,7 @@ _DISPATCH = (
     "location",
     "objectMeta",
     "append",
+    "symlink",
 )
 # Sub-resources OSS has that the emulator does not implement (reported as NotImplemented).
 _UNSUPPORTED = (

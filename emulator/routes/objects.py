@@ -99,7 +99,7 @@ def copy_object(req: OssRequest) -> Response:
 
 def get_object(req: OssRequest) -> Response:
     """GetObject: https://www.alibabacloud.com/help/en/oss/developer-reference/getobject"""
-    meta, f = storage().open_object(req.bucket or "", req.key or "")
+    meta, f = storage().open_object(req.bucket or "", req.key or "", follow_symlink=True)
     try:
         headers = object_headers(meta)
         headers.update(_response_overrides(req))
@@ -126,7 +126,7 @@ def get_object(req: OssRequest) -> Response:
 
 def head_object(req: OssRequest) -> Response:
     """HeadObject: https://www.alibabacloud.com/help/en/oss/developer-reference/headobject"""
-    meta = storage().head_object(req.bucket or "", req.key or "")
+    meta = storage().head_object(req.bucket or "", req.key or "", follow_symlink=True)
     if check_preconditions(req.headers, meta.etag, meta.last_modified) == 304:
         return _not_modified(meta)
     return Response(headers={**object_headers(meta), "Content-Length": str(meta.size)})

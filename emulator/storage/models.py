@@ -31,6 +31,8 @@ class ObjectMeta:
     blob: str = ""
     #: Canned object ACL (``x-oss-object-acl``): default, private, public-read, public-read-write.
     acl: str = "default"
+    #: The key a ``Symlink`` object points at ("" for every other type).
+    symlink_target: str = ""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 from ..clock import WALL_CLOCK, Clock
 from ..protocol.errors import Conflict, NotFound
-from . import append, inline
+from . import append, inline, symlink
 from .blobs import WrittenBlob
 from .catalog import (
     Catalog,
@@ -257,16 +257,48 @@ class Storage(Multipart):
             expected_size=expected_size,
         )
 
-    def head_object(self, bucket: str, key: str) -> ObjectMeta:
+    def put_symlink(
+        self,
+        bucket: str,
+        key: str,
+        target: str,
+        *,
+        content_type: str = "application/octet-stream",
+        headers: dict[str, str] | None = None,
+        forbid_overwrite: bool = False,
+    ) -> ObjectMeta:
+        """PutSymlink: see :mod:`.symlink`."""
+        return symlink.put_symlink(
+            self.catalog,
+            bucket,
+            key,
+            target,
+            content_type=content_type,
+            headers=headers or {},
+            forbid_overwrite=forbid_overwrite,
+        )
+
+    def get_symlink(self, bucket: str, key: str) -> ObjectMeta:
+        """GetSymlink: the link itself (``400 NotSymlink`` for any other object)."""
+        return symlink.require_symlink(self.head_object(bucket, key))
+
+    def head_object(self, bucket: str, key: str, *, follow_symlink: bool = False) -> ObjectMeta:
+        """The current version; with ``follow_symlink``, a link as reads through it see it."""
+        meta = self._find(bucket, key)
+        if meta is None:
+            self.get_bucket(bucket)
+            raise NotFound("NoSuchKey", Key=key)
+        if follow_symlink and meta.object_type == symlink.SYMLINK:
+            return symlink.through_link(meta, self._find(bucket, meta.symlink_target))
+        return meta
+
+    def _find(self, bucket: str, key: str) -> ObjectMeta | None:
         row = (
             self.index.read()
             .execute("SELECT * FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
             .fetchone()
         )
-        if row is None:
-            self.get_bucket(bucket)
-            raise NotFound("NoSuchKey", Key=key)
-        return meta_from_row(row)
+        return None if row is None else meta_from_row(row)
 
     def open_blob(self, meta: ObjectMeta) -> BinaryIO:
         """The bytes of one committed version (raises FileNotFoundError once it is replaced)."""
@@ -277,10 +309,12 @@ class Storage(Multipart):
             return io.BytesIO(data)
         return open(self.blobs.open_path(meta.blob), "rb")  # noqa: SIM115
 
-    def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, BinaryIO]:
+    def open_object(
+        self, bucket: str, key: str, *, follow_symlink: bool = False
+    ) -> tuple[ObjectMeta, BinaryIO]:
         """The current version and an open handle on its bytes (stable while it is read)."""
         for _ in range(5):
-            meta = self.head_object(bucket, key)
+            meta = self.head_object(bucket, key, follow_symlink=follow_symlink)
             try:
                 return meta, self.open_blob(meta)
             except FileNotFoundError:
