@@ -9,6 +9,7 @@ from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, parse_uint
 from ..protocol.xml import encode_key, etag, parse_complete_parts, render, timestamp
 from ..services import services, storage
+from . import part_copy
 from .parsing import (
     OssRequest,
     callback_context,
@@ -47,7 +48,10 @@ def initiate_multipart_upload(req: OssRequest) -> Response:
 
 
 def upload_part(req: OssRequest) -> Response:
-    """UploadPart: https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpart"""
+    """UploadPart (and UploadPartCopy when ``x-oss-copy-source`` is set):
+    https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpart"""
+    if part_copy.SOURCE in req.headers:
+        return part_copy.upload_part_copy(req)
     part = storage().upload_part(
         req.bucket or "",
         req.key or "",
