@@ -65,6 +65,11 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "InvalidPolicyDocument": (400, "Invalid Policy: Invalid JSON.", "0006-00000201"),
     "InvalidObjectName": (400, "The specified object is not valid.", "0016-00000005"),
     "InvalidTargetType": (400, "The symlink target object type is not valid", ""),
+    "InvalidObjectState": (
+        403,
+        "The operation is not valid for the object's state",
+        "0016-00000404",
+    ),
     "InvalidPart": (
         400,
         "One or more of the specified parts could not be found or the specified entity tag "
@@ -114,11 +119,21 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     ),
     "NotSymlink": (400, "The specified object is not a symlink.", ""),
     "ObjectNotAppendable": (409, "The object is not appendable", "0026-00000017"),
+    "OperationNotSupported": (
+        400,
+        "The operation is not supported for this resource",
+        "0016-00000702",
+    ),
     "PositionNotEqualToLength": (409, "Position is not equal to file length", "0026-00000016"),
     "PreconditionFailed": (
         412,
         "At least one of the pre-conditions you specified did not hold.",
         "0026-00000005",
+    ),
+    "RestoreAlreadyInProgress": (
+        409,
+        "The restore operation is in progress.",
+        "0016-00000701",
     ),
     "RequestIsNotMultiPartContent": (
         400,

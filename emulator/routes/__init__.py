@@ -31,6 +31,7 @@ from . import (
     multipart,
     objects,
     post_object,
+    restore,
     service,
     symlink,
 )
@@ -65,6 +66,7 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
     ("DELETE", "object", None): Route("DeleteObject", objects.delete_object),
     ("POST", "object", "append"): Route("AppendObject", append.append_object),
     ("PUT", "object", "symlink"): Route("PutSymlink", symlink.put_symlink),
+    ("POST", "object", "restore"): Route("RestoreObject", restore.restore_object),
     ("GET", "object", "symlink"): Route("GetSymlink", symlink.get_symlink),
     ("POST", "object", "uploads"): Route(
         "InitiateMultipartUpload", multipart.initiate_multipart_upload
@@ -90,6 +92,7 @@ _DISPATCH = (
     "objectMeta",
     "append",
     "symlink",
+    "restore",
 )
 # Sub-resources OSS has that the emulator does not implement (reported as NotImplemented).
 _UNSUPPORTED = (

@@ -121,7 +121,7 @@ def _contents(page: ListPage, enc: str | None, owner: bool) -> list[Node]:
                 ("ETag", etag(o.etag)),
                 ("Type", o.object_type),
                 ("Size", o.size),
-                ("StorageClass", "Standard"),
+                ("StorageClass", o.storage_class),
                 ("Owner", OWNER if owner else None),
             ],
         )

@@ -18,7 +18,14 @@ from ..services import services
 from ..storage import ObjectMeta
 from .body import read_chunks
 
-STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "expires")
+STORED_HEADERS = (
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "expires",
+    "x-oss-storage-class",
+)
+STORAGE_CLASSES = ("Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive")
 
 
 @dataclass
@@ -105,6 +112,7 @@ class OssRequest:
 
 
 _NOT_UTF8 = "0016-00000004"
+_BAD_CLASS = "0017-00000132"
 
 
 def _path_of(environ: dict[str, Any]) -> str:
@@ -191,6 +199,11 @@ def forbid_overwrite(req: OssRequest) -> bool:
 
 def stored_headers(headers: dict[str, str]) -> dict[str, str]:
     """The request headers OSS keeps with an object and returns on GET/HEAD."""
+    storage_class = headers.get("x-oss-storage-class")
+    if storage_class is not None and storage_class not in STORAGE_CLASSES:
+        raise invalid_argument(
+            "Invalid storage class.", "x-oss-storage-class", storage_class, ec=_BAD_CLASS
+        )
     return {k: v for k, v in headers.items() if k in STORED_HEADERS or k.startswith("x-oss-meta-")}
 
 

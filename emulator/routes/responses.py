@@ -7,6 +7,7 @@ from flask import Response, request
 from ..access_log import request_id_of
 from ..protocol.errors import OssError
 from ..protocol.http import http_date
+from ..protocol.restore import restore_header
 from ..storage import ObjectMeta, next_append_position
 
 #: The one owner every bucket and object has here.
@@ -44,6 +45,8 @@ def object_headers(meta: ObjectMeta) -> dict[str, str]:
     }
     if meta.content_md5:
         headers["Content-MD5"] = meta.content_md5
+    if meta.restore is not None:
+        headers["x-oss-restore"] = restore_header(meta.restore.ongoing, meta.restore.expires)
     position = next_append_position(meta)
     if position is not None:
         headers["x-oss-next-append-position"] = str(position)

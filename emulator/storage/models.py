@@ -13,6 +13,14 @@ class BucketInfo:
 
 
 @dataclass(frozen=True)
+class RestoreStatus:
+    """A restore of an archived object: under way, or done and readable until ``expires``."""
+
+    ongoing: bool
+    expires: float
+
+
+@dataclass(frozen=True)
 class ObjectMeta:
     """One committed object version: everything HEAD returns, and where its bytes are."""
 
@@ -33,6 +41,13 @@ class ObjectMeta:
     acl: str = "default"
     #: The key a ``Symlink`` object points at ("" for every other type).
     symlink_target: str = ""
+    #: An archived object's restore, when one is under way or done (see ``storage.restore``).
+    restore: RestoreStatus | None = None
+
+    @property
+    def storage_class(self) -> str:
+        """Kept with the stored headers (``x-oss-storage-class``); Standard when not given."""
+        return self.headers.get("x-oss-storage-class", "Standard")
 
 
 @dataclass(frozen=True)

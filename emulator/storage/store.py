@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 from ..clock import WALL_CLOCK, Clock
 from ..protocol.errors import Conflict, NotFound
-from . import append, inline, symlink
+from . import append, inline, restore, symlink
 from .blobs import WrittenBlob
 from .catalog import (
     Catalog,
@@ -88,7 +88,7 @@ class Storage(Multipart):
                 r[0]
                 for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")
             ]
-            for table in ("parts", "uploads", "objects", "buckets", "inline_blobs"):
+            for table in ("parts", "uploads", "objects", "buckets", "inline_blobs", "restores"):
                 db.execute(f"DELETE FROM {table}")
         for name in blobs:
             self.blobs.delete(name)
@@ -139,6 +139,7 @@ class Storage(Multipart):
                 (name,),
             )
             for table, column in (
+                ("restores", "bucket"),
                 ("uploads", "bucket"),
                 ("objects", "bucket"),
                 ("buckets", "name"),
@@ -289,8 +290,14 @@ class Storage(Multipart):
             self.get_bucket(bucket)
             raise NotFound("NoSuchKey", Key=key)
         if follow_symlink and meta.object_type == symlink.SYMLINK:
-            return symlink.through_link(meta, self._find(bucket, meta.symlink_target))
-        return meta
+            meta = symlink.through_link(meta, self._find(bucket, meta.symlink_target))
+        return restore.with_restore_status(self.catalog, meta)
+
+    def restore_object(
+        self, bucket: str, key: str, *, days: int = 1, delay: float = 60.0
+    ) -> tuple[int, ObjectMeta]:
+        """RestoreObject: see :mod:`.restore`; the status (202 begun, 200 extended) and meta."""
+        return restore.restore_object(self.catalog, bucket, key, days=days, delay=delay)
 
     def _find(self, bucket: str, key: str) -> ObjectMeta | None:
         row = (
@@ -315,6 +322,7 @@ class Storage(Multipart):
         """The current version and an open handle on its bytes (stable while it is read)."""
         for _ in range(5):
             meta = self.head_object(bucket, key, follow_symlink=follow_symlink)
+            restore.check_readable(meta)
             try:
                 return meta, self.open_blob(meta)
             except FileNotFoundError:
