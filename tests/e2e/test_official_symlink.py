@@ -29,6 +29,7 @@ def test_oss2_get_through_a_link_reads_the_target_with_the_links_metadata(oss2_b
     assert got.headers["x-oss-object-type"] == "Symlink"
     assert got.headers["Content-Type"] == "text/plain"
     assert got.headers["x-oss-meta-role"] == "link"
+    assert "x-oss-symlink-target" not in got.headers  # kept with the link, not sent as meta
     assert oss2_bucket.get_object("link", byte_range=(1, 3)).read() == data[1:4]
     head = oss2_bucket.head_object("link")
     target = oss2_bucket.head_object("dir/target é.bin")
