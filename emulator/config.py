@@ -46,6 +46,9 @@ class EmulatorConfig:
     allowed_hosts: tuple[str, ...] = ()
     log_level: str = "INFO"
     log_format: str = "text"
+    #: Seconds a RestoreObject takes, on the emulator's clock (tests move it with
+    #: ``advance_clock``); OSS takes about a minute for Archive and hours for the cold classes.
+    restore_seconds: float = 60.0
 
     def with_(self, **changes: object) -> EmulatorConfig:
         """A copy with some fields changed (``dataclasses.replace`` with a short name)."""

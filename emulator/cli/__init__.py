@@ -158,6 +158,13 @@ def _server_options(p: argparse.ArgumentParser) -> None:
         "localhost and --domain always work)",
     )
     p.add_argument(
+        "--restore-seconds",
+        type=float,
+        default=d.restore_seconds,
+        metavar="SECONDS",
+        help="seconds a RestoreObject takes on the emulator's clock (default 60)",
+    )
+    p.add_argument(
         "--log-level",
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -201,6 +208,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         raise UserError("--access-key-id and --access-key-secret go together")
     if args.body_timeout < 0:
         raise UserError("--body-timeout must be 0 (never) or more seconds")
+    if args.restore_seconds < 0:
+        raise UserError("--restore-seconds must be 0 or more")
     return EmulatorConfig.from_env(
         host=args.host,
         port=args.port,
@@ -212,6 +221,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         region=args.region,
         callback_timeout=args.callback_timeout,
         body_timeout=args.body_timeout,
+        restore_seconds=args.restore_seconds,
         strict_callback_urls=args.strict_callback_urls,
         callback_private_key=args.callback_private_key,
         public_url=args.public_url,

@@ -83,6 +83,7 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "0005-00000003",
     ),
     "InvalidObjectName": (400, "The specified object is not valid.", "0016-00000005"),
+    "InvalidTargetType": (400, "The symlink target object type is not valid", ""),
     "InvalidObjectState": (
         403,
         "The operation is not valid for the object's state",
@@ -135,10 +136,23 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "A header you provided implies functionality that is not implemented.",
         "0000-00000003",
     ),
+    "NotSymlink": (400, "The specified object is not a symlink.", ""),
+    "ObjectNotAppendable": (409, "The object is not appendable", "0026-00000017"),
+    "OperationNotSupported": (
+        400,
+        "The operation is not supported for this resource",
+        "0016-00000702",
+    ),
+    "PositionNotEqualToLength": (409, "Position is not equal to file length", "0026-00000016"),
     "PreconditionFailed": (
         412,
         "At least one of the pre-conditions you specified did not hold.",
         "0026-00000005",
+    ),
+    "RestoreAlreadyInProgress": (
+        409,
+        "The restore operation is in progress.",
+        "0016-00000701",
     ),
     "RequestIsNotMultiPartContent": (
         400,
@@ -162,6 +176,7 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "Check your key and signing method.",
         "0002-00000040",
     ),
+    "SymlinkTargetNotExist": (404, "The symlink target object does not exist", ""),
     "TooManyBuckets": (
         400,
         "You have attempted to create more buckets than allowed.",

@@ -37,12 +37,6 @@ def storage_class(value: str | None, default: str, *, ec: str = "0017-00000132")
     return value
 
 
-def check_readable(storage_class: str) -> None:
-    """GetObject (and a copy's source) of an archived object waits for RestoreObject."""
-    if storage_class in ARCHIVED:
-        raise OssError("InvalidObjectState")
-
-
 def parse_tagging(value: str | None) -> dict[str, str] | None:
     """``x-oss-tagging: k1=v1&k2=v2`` (each part URL-encoded) -> tags; None when absent."""
     if value is None:

@@ -25,7 +25,19 @@ from ..protocol.auth import SUBRESOURCES, Principal, SignedRequest, authenticate
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
 from ..services import Services, services
-from . import buckets, control, multipart, objects, post_object, service, sts, tagging
+from . import (
+    append,
+    buckets,
+    control,
+    multipart,
+    objects,
+    post_object,
+    restore,
+    service,
+    sts,
+    symlink,
+    tagging,
+)
 from .authorization import AuthKind, authorize
 from .body import abort_connection
 from .parsing import OssRequest
@@ -56,6 +68,10 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
     ("GET", "object", "objectMeta"): Route("GetObjectMeta", objects.get_object_meta),
     ("HEAD", "object", "objectMeta"): Route("GetObjectMeta", objects.get_object_meta),
     ("DELETE", "object", None): Route("DeleteObject", objects.delete_object),
+    ("POST", "object", "append"): Route("AppendObject", append.append_object),
+    ("PUT", "object", "symlink"): Route("PutSymlink", symlink.put_symlink),
+    ("POST", "object", "restore"): Route("RestoreObject", restore.restore_object),
+    ("GET", "object", "symlink"): Route("GetSymlink", symlink.get_symlink),
     ("POST", "object", "uploads"): Route(
         "InitiateMultipartUpload", multipart.initiate_multipart_upload
     ),
@@ -76,7 +92,7 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
 # Sub-resources that select an operation, in the order they are looked for.
 _DISPATCH = (
     *("uploadId", "uploads", "delete", "bucketInfo", "location", "objectMeta"),
-    *("live", "tagging"),
+    *("live", "tagging", "append", "symlink", "restore"),
 )
 # Sub-resources served at one level only; at the other OSS has operations the emulator does
 # not implement (bucket tagging, a live channel's own operations): NotImplemented there.
@@ -103,6 +119,7 @@ _UNSUPPORTED = (
     (SUBRESOURCES | _UNSIGNED_SUBRESOURCES)
     - set(_DISPATCH)
     - {"partNumber", "callback", "callback-var", "security-token", "continuation-token"}
+    - {"position"}  # AppendObject's argument
     - {"versionId"}  # accepted and ignored: nothing here is versioned
     - {"x-oss-traffic-limit"}  # a presigned URL's traffic limit: checked, not throttled
     - objects.RESPONSE_OVERRIDES.keys()

@@ -7,10 +7,11 @@ import base64
 from flask import Response
 
 from ..callbacks import parse_callback
-from ..protocol.errors import CallbackFailed, OssError, invalid_argument
+from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, parse_uint
 from ..protocol.xml import Node, encode_key, etag, parse_complete_parts, render, timestamp
 from ..services import services, storage
+from . import part_copy
 from .options import check_traffic_limit, upload_options
 from .parsing import (
     OssRequest,
@@ -53,11 +54,10 @@ def initiate_multipart_upload(req: OssRequest) -> Response:
 
 
 def upload_part(req: OssRequest) -> Response:
-    """UploadPart: https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpart
-
-    UploadPartCopy (``x-oss-copy-source``) is not implemented: 501, never an empty part."""
-    if "x-oss-copy-source" in req.headers:
-        raise OssError("NotImplemented")
+    """UploadPart (and UploadPartCopy when ``x-oss-copy-source`` is set):
+    https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpart"""
+    if part_copy.SOURCE in req.headers:
+        return part_copy.upload_part_copy(req)
     check_traffic_limit(req)
     part = storage().upload_part(
         req.bucket or "",

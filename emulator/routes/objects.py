@@ -15,7 +15,7 @@ from ..callbacks import parse_callback
 from ..iam import authorize as iam
 from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, check_preconditions, http_date, parse_range
-from ..protocol.object_options import check_readable, tagging_directive
+from ..protocol.object_options import tagging_directive
 from ..protocol.xml import (
     MAX_DELETE_BODY,
     encode_key,
@@ -100,7 +100,6 @@ def copy_object(req: OssRequest) -> Response:
     options = upload_options(req, class_ec="0013-00000101")
     replace_tags = tagging_directive(req.headers) == "REPLACE"
     source_meta = storage().head_object(src_bucket, src_key)
-    check_readable(source_meta.storage_class)
     conditions = {
         h: req.headers[f"x-oss-copy-source-{h}"]
         for h in _COPY_IFS
@@ -139,9 +138,8 @@ def _copied_headers(
 def get_object(req: OssRequest) -> Response:
     """GetObject: https://www.alibabacloud.com/help/en/oss/developer-reference/getobject"""
     check_traffic_limit(req)
-    meta, f = storage().open_object(req.bucket or "", req.key or "")
+    meta, f = storage().open_object(req.bucket or "", req.key or "", follow_symlink=True)
     try:
-        check_readable(meta.storage_class)
         headers = object_headers(meta)
         headers.update(_response_overrides(req))
         if check_preconditions(req.headers, meta.etag, meta.last_modified) == 304:
@@ -167,7 +165,7 @@ def get_object(req: OssRequest) -> Response:
 
 def head_object(req: OssRequest) -> Response:
     """HeadObject: https://www.alibabacloud.com/help/en/oss/developer-reference/headobject"""
-    meta = storage().head_object(req.bucket or "", req.key or "")
+    meta = storage().head_object(req.bucket or "", req.key or "", follow_symlink=True)
     if check_preconditions(req.headers, meta.etag, meta.last_modified) == 304:
         return _not_modified(meta)
     return Response(headers={**object_headers(meta), "Content-Length": str(meta.size)})

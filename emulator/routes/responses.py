@@ -7,7 +7,8 @@ from flask import Response, request
 from ..access_log import request_id_of
 from ..protocol.errors import OssError
 from ..protocol.http import header_wire, http_date
-from ..storage import ObjectMeta
+from ..protocol.restore import restore_header
+from ..storage import ObjectMeta, next_append_position
 from .body import body_left_unread
 
 #: The one owner every bucket and object has here.
@@ -49,6 +50,11 @@ def object_headers(meta: ObjectMeta) -> dict[str, str]:
         headers["Content-MD5"] = meta.content_md5
     if meta.tags:
         headers["x-oss-tagging-count"] = str(len(meta.tags))
+    if meta.restore is not None:
+        headers["x-oss-restore"] = restore_header(meta.restore.ongoing, meta.restore.expires)
+    position = next_append_position(meta)
+    if position is not None:
+        headers["x-oss-next-append-position"] = str(position)
     return headers
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO, Protocol
 
+from .append import next_append_position
 from .hashing import crc64, crc64_combine
 from .models import BucketInfo, ListPage, ObjectMeta, PartMeta, PartPage, Upload, UploadPage
 from .multipart import MAX_PART_NUMBER, MIN_PART_SIZE, check_part_number
@@ -57,9 +58,37 @@ class ObjectStore(Protocol):
         storage_class: str | None = None,
         tags: dict[str, str] | None = None,
     ) -> ObjectMeta: ...
-    def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, BinaryIO]: ...
+    def append_object(
+        self,
+        bucket: str,
+        key: str,
+        position: int,
+        chunks: Iterator[bytes],
+        *,
+        content_type: str,
+        headers: dict[str, str],
+        expected_md5: str | None,
+        expected_size: int | None,
+    ) -> ObjectMeta: ...
+    def put_symlink(
+        self,
+        bucket: str,
+        key: str,
+        target: str,
+        *,
+        content_type: str,
+        headers: dict[str, str],
+        forbid_overwrite: bool,
+    ) -> ObjectMeta: ...
+    def get_symlink(self, bucket: str, key: str) -> ObjectMeta: ...
+    def restore_object(
+        self, bucket: str, key: str, *, days: int, delay: float
+    ) -> tuple[int, ObjectMeta]: ...
+    def open_object(
+        self, bucket: str, key: str, *, follow_symlink: bool = False
+    ) -> tuple[ObjectMeta, BinaryIO]: ...
     def open_blob(self, meta: ObjectMeta) -> BinaryIO: ...
-    def head_object(self, bucket: str, key: str) -> ObjectMeta: ...
+    def head_object(self, bucket: str, key: str, *, follow_symlink: bool = False) -> ObjectMeta: ...
     def delete_object(self, bucket: str, key: str) -> bool: ...
     def put_object_tagging(self, bucket: str, key: str, tags: dict[str, str]) -> ObjectMeta: ...
     def initiate_multipart_upload(
@@ -109,6 +138,7 @@ class ObjectStore(Protocol):
 
 
 __all__ = [
+    "next_append_position",
     "MAX_PART_NUMBER",
     "MIN_PART_SIZE",
     "BucketInfo",

@@ -134,11 +134,19 @@ class BlobStore:
 
     def concatenate(self, blob_names: list[str]) -> Path:
         """Join blobs into one temp file inside the kernel (no bytes through Python memory)."""
+        return self.join([self.path_of(name) for name in blob_names])
+
+    def join(self, sources: list[Path | bytes]) -> Path:
+        """One fsynced temp file holding ``sources`` in turn: files copied inside the kernel,
+        small bodies (kept inline in the index) written as they are."""
         path = self.new_temp_path()
         try:
             with reported_as_full(), open(path, "wb", buffering=0) as out:
-                for name in blob_names:
-                    with open(self.path_of(name), "rb", buffering=0) as src:
+                for source in sources:
+                    if isinstance(source, bytes):
+                        out.write(source)
+                        continue
+                    with open(source, "rb", buffering=0) as src:
                         _copy_file(src, out)
                 out.flush()
                 os.fsync(out.fileno())

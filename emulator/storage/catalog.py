@@ -140,17 +140,21 @@ def check_received(
         raise BadRequest("InvalidDigest", **{"Content-MD5": expected_md5})
 
 
-# The object ACL rides in the headers column under this name, so the index needs no new column.
+# The object ACL and a symlink's target ride in the headers column under these names, so the
+# index needs no new column.
 _ACL = "x-oss-object-acl"
+_SYMLINK_TARGET = "x-oss-symlink-target"
 
 
 def _headers_with_acl(meta: ObjectMeta) -> dict[str, str]:
-    return meta.headers if meta.acl == "default" else {**meta.headers, _ACL: meta.acl}
+    headers = meta.headers if meta.acl == "default" else {**meta.headers, _ACL: meta.acl}
+    return {**headers, _SYMLINK_TARGET: meta.symlink_target} if meta.symlink_target else headers
 
 
 def meta_from_row(row: sqlite3.Row) -> ObjectMeta:
     headers = json.loads(row["headers"])
     acl = headers.pop(_ACL, "default")
+    target = headers.pop(_SYMLINK_TARGET, "")
     return ObjectMeta(
         bucket=row["bucket"],
         key=row["key"],
@@ -166,6 +170,7 @@ def meta_from_row(row: sqlite3.Row) -> ObjectMeta:
         acl=acl,
         storage_class=row["storage_class"],
         tags=json.loads(row["tags"]),
+        symlink_target=target,
     )
 
 

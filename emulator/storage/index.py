@@ -47,6 +47,11 @@ CREATE TABLE IF NOT EXISTS parts (
     size INTEGER NOT NULL, etag TEXT NOT NULL, crc64 TEXT NOT NULL, last_modified REAL NOT NULL,
     PRIMARY KEY (upload_id, part_number)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS restores (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, blob TEXT NOT NULL,
+    ready_at REAL NOT NULL, expires_at REAL NOT NULL,
+    PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
 """
 SCHEMA += MARK_SCHEMA + ";\n"
 

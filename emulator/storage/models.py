@@ -14,6 +14,14 @@ class BucketInfo:
 
 
 @dataclass(frozen=True)
+class RestoreStatus:
+    """A restore of an archived object: under way, or done and readable until ``expires``."""
+
+    ongoing: bool
+    expires: float
+
+
+@dataclass(frozen=True)
 class ObjectMeta:
     """One committed object version: everything HEAD returns, and where its bytes are."""
 
@@ -35,6 +43,10 @@ class ObjectMeta:
     storage_class: str = "Standard"
     #: Object tags (x-oss-tagging, PutObjectTagging), in the order given.
     tags: dict[str, str] = field(default_factory=dict)
+    #: The key a ``Symlink`` object points at ("" for every other type).
+    symlink_target: str = ""
+    #: An archived object's restore, when one is under way or done (see ``storage.restore``).
+    restore: RestoreStatus | None = None
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from typing import BinaryIO
 
 from ..clock import WALL_CLOCK, Clock
 from ..protocol.errors import Conflict, NotFound, OssError
-from . import inline, startup
+from . import append, inline, restore, startup, symlink
 from .blobs import WrittenBlob
 from .catalog import (
     Catalog,
@@ -89,7 +89,7 @@ class Storage(Multipart):
                 r[0]
                 for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")
             ]
-            for table in ("parts", "uploads", "objects", "buckets", "inline_blobs"):
+            for table in ("parts", "uploads", "objects", "buckets", "inline_blobs", "restores"):
                 db.execute(f"DELETE FROM {table}")
         for name in blobs:
             self.blobs.delete(name)
@@ -141,6 +141,7 @@ class Storage(Multipart):
                 (name,),
             )
             for table, column in (
+                ("restores", "bucket"),
                 ("uploads", "bucket"),
                 ("objects", "bucket"),
                 ("buckets", "name"),
@@ -243,16 +244,79 @@ class Storage(Multipart):
         )
         return self.catalog.commit_object(meta, written.source, forbid_overwrite=forbid_overwrite)
 
-    def head_object(self, bucket: str, key: str) -> ObjectMeta:
+    def append_object(
+        self,
+        bucket: str,
+        key: str,
+        position: int,
+        chunks: Iterator[bytes],
+        *,
+        content_type: str = "application/octet-stream",
+        headers: dict[str, str] | None = None,
+        expected_md5: str | None = None,
+        expected_size: int | None = None,
+    ) -> ObjectMeta:
+        """AppendObject: see :mod:`.append` for the commit and the chained CRC."""
+        return append.append_object(
+            self.catalog,
+            bucket,
+            key,
+            position,
+            chunks,
+            content_type=content_type,
+            headers=headers or {},
+            expected_md5=expected_md5,
+            expected_size=expected_size,
+        )
+
+    def put_symlink(
+        self,
+        bucket: str,
+        key: str,
+        target: str,
+        *,
+        content_type: str = "application/octet-stream",
+        headers: dict[str, str] | None = None,
+        forbid_overwrite: bool = False,
+    ) -> ObjectMeta:
+        """PutSymlink: see :mod:`.symlink`."""
+        return symlink.put_symlink(
+            self.catalog,
+            bucket,
+            key,
+            target,
+            content_type=content_type,
+            headers=headers or {},
+            forbid_overwrite=forbid_overwrite,
+        )
+
+    def get_symlink(self, bucket: str, key: str) -> ObjectMeta:
+        """GetSymlink: the link itself (``400 NotSymlink`` for any other object)."""
+        return symlink.require_symlink(self.head_object(bucket, key))
+
+    def head_object(self, bucket: str, key: str, *, follow_symlink: bool = False) -> ObjectMeta:
+        """The current version; with ``follow_symlink``, a link as reads through it see it."""
+        meta = self._find(bucket, key)
+        if meta is None:
+            self.get_bucket(bucket)
+            raise NotFound("NoSuchKey", Key=key)
+        if follow_symlink and meta.object_type == symlink.SYMLINK:
+            meta = symlink.through_link(meta, self._find(bucket, meta.symlink_target))
+        return restore.with_restore_status(self.catalog, meta)
+
+    def restore_object(
+        self, bucket: str, key: str, *, days: int = 1, delay: float = 60.0
+    ) -> tuple[int, ObjectMeta]:
+        """RestoreObject: see :mod:`.restore`; the status (202 begun, 200 extended) and meta."""
+        return restore.restore_object(self.catalog, bucket, key, days=days, delay=delay)
+
+    def _find(self, bucket: str, key: str) -> ObjectMeta | None:
         row = (
             self.index.read()
             .execute("SELECT * FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
             .fetchone()
         )
-        if row is None:
-            self.get_bucket(bucket)
-            raise NotFound("NoSuchKey", Key=key)
-        return meta_from_row(row)
+        return None if row is None else meta_from_row(row)
 
     def open_blob(self, meta: ObjectMeta) -> BinaryIO:
         """The bytes of one committed version (raises FileNotFoundError once it is replaced).
@@ -274,10 +338,13 @@ class Storage(Multipart):
             raise damaged(meta, f"{stored} bytes stored")
         return f
 
-    def open_object(self, bucket: str, key: str) -> tuple[ObjectMeta, BinaryIO]:
+    def open_object(
+        self, bucket: str, key: str, *, follow_symlink: bool = False
+    ) -> tuple[ObjectMeta, BinaryIO]:
         """The current version and an open handle on its bytes (stable while it is read)."""
         for _ in range(5):
-            meta = self.head_object(bucket, key)
+            meta = self.head_object(bucket, key, follow_symlink=follow_symlink)
+            restore.check_readable(meta)
             try:
                 return meta, self.open_blob(meta)
             except FileNotFoundError:

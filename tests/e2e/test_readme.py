@@ -141,7 +141,12 @@ def test_sts_shell_exports(live):
     assert echoed.stdout.startswith("STS.")
 
 
-@pytest.mark.parametrize("marker", ["import oss2", "import alibabacloud_oss_v2"])
+def test_archive_snippet_passes_in_a_users_project(pytester):
+    pytester.makepyfile(block("python", "def test_archived_report_reads_after_restore"))
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("marker", ["import oss2\n\nauth", "import alibabacloud_oss_v2"])
 def test_official_python_sdk_snippets(live, marker, oss_client):
     run_python(live(block("python", marker)))
     assert oss_client.get_bucket("examplebucket").list_objects()
