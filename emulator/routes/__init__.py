@@ -24,7 +24,7 @@ from ..protocol.auth import SUBRESOURCES, Principal, SignedRequest, authenticate
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
 from ..services import Services, services
-from . import buckets, control, multipart, objects, post_object, service
+from . import buckets, control, images, multipart, objects, post_object, service
 from .authorization import AuthKind, authorize
 from .body import abort_connection
 from .parsing import OssRequest
@@ -66,10 +66,21 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
         "AbortMultipartUpload", multipart.abort_multipart_upload
     ),
     ("GET", "object", "uploadId"): Route("ListParts", multipart.list_parts),
+    ("GET", "object", "x-oss-process"): Route("GetObject", images.get_processed_object),
+    ("HEAD", "object", "x-oss-process"): Route("HeadObject", objects.head_object),
+    ("POST", "object", "x-oss-process"): Route("ProcessObject", images.process_object),
 }
 
 # Sub-resources that select an operation, in the order they are looked for.
-_DISPATCH = ("uploadId", "uploads", "delete", "bucketInfo", "location", "objectMeta")
+_DISPATCH = (
+    "uploadId",
+    "uploads",
+    "delete",
+    "bucketInfo",
+    "location",
+    "objectMeta",
+    "x-oss-process",
+)
 # Sub-resources OSS has that the emulator does not implement (reported as NotImplemented).
 _UNSUPPORTED = (
     SUBRESOURCES
