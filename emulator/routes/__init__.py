@@ -24,7 +24,7 @@ from ..protocol.auth import SUBRESOURCES, Principal, SignedRequest, authenticate
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
 from ..services import Services, services
-from . import buckets, control, images, multipart, objects, post_object, service
+from . import bucket_config, buckets, control, images, multipart, objects, post_object, service
 from .authorization import AuthKind, authorize
 from .body import abort_connection
 from .parsing import OssRequest
@@ -70,6 +70,9 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
     ("HEAD", "object", "x-oss-process"): Route("HeadObject", objects.head_object),
     ("POST", "object", "x-oss-process"): Route("ProcessObject", images.process_object),
 }
+for _sub, _ops in bucket_config.operations().items():
+    for _method, (_operation, _handler) in _ops.items():
+        ROUTES[(_method, "bucket", _sub)] = Route(_operation, _handler)
 
 # Sub-resources that select an operation, in the order they are looked for.
 _DISPATCH = (
@@ -80,6 +83,7 @@ _DISPATCH = (
     "location",
     "objectMeta",
     "x-oss-process",
+    *bucket_config.operations(),
 )
 # Sub-resources OSS has that the emulator does not implement (reported as NotImplemented).
 _UNSUPPORTED = (
@@ -125,6 +129,8 @@ def dispatch(_path: str = "") -> Response:
     if route is None:
         raise OssError("MethodNotAllowed", Method=req.method, ResourceType=level.capitalize())
     request.environ[OPERATION] = _log_name(route.operation, req)
+    if req.bucket is not None and req.method in ("GET", "HEAD"):
+        bucket_config.apply_lifecycle(svc, req.bucket)
     _inject_fault(svc, route.operation, req)
     return route.handler(req)
 

@@ -1,0 +1,45 @@
+"""Lifecycle expiry on disk: the objects and multipart uploads under a prefix that a rule has
+made due, removed as DeleteObject and AbortMultipartUpload would remove them."""
+
+from __future__ import annotations
+
+from .blobs import BlobStore
+from .catalog import drop_inline
+from .index import Index
+
+
+def expire_objects(index: Index, blobs: BlobStore, bucket: str, prefix: str, before: float) -> int:
+    """Delete the objects under ``prefix`` last changed before ``before``; how many went."""
+    with index.write() as db:
+        rows = db.execute(
+            "DELETE FROM objects WHERE bucket = ? AND substr(key, 1, ?) = ? AND last_modified < ?"
+            " RETURNING blob",
+            (bucket, len(prefix), prefix, before),
+        ).fetchall()
+        files = [r["blob"] for r in rows if not drop_inline(db, r["blob"])]
+    for name in files:
+        blobs.delete(name)
+    return len(rows)
+
+
+def abort_uploads(index: Index, blobs: BlobStore, bucket: str, prefix: str, before: float) -> int:
+    """Abort the uploads under ``prefix`` started before ``before``, with their parts."""
+    with index.write() as db:
+        ids = [
+            r["upload_id"]
+            for r in db.execute(
+                "DELETE FROM uploads WHERE bucket = ? AND substr(key, 1, ?) = ? AND initiated < ?"
+                " RETURNING upload_id",
+                (bucket, len(prefix), prefix, before),
+            )
+        ]
+        files = [
+            r["blob"]
+            for upload_id in ids
+            for r in db.execute(
+                "DELETE FROM parts WHERE upload_id = ? RETURNING blob", (upload_id,)
+            )
+        ]
+    for name in files:
+        blobs.delete(name)
+    return len(ids)
