@@ -4,6 +4,7 @@ and versioning status."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import uuid
 
@@ -128,3 +129,164 @@ def test_oss2_encryption_policy_payment_versioning(oss2_bucket):
     assert oss2_bucket.get_bucket_versioning().status == "Enabled"
     oss2_bucket.put_bucket_versioning(m.BucketVersioningConfig("Suspended"))
     assert oss2_bucket.get_bucket_versioning().status == "Suspended"
+
+
+def test_v2_lifecycle_and_versioning_round_trip(v2):
+    client, name = v2
+    rule = oss.LifecycleRule(
+        id="old",
+        prefix="archive/",
+        status="Enabled",
+        expiration=oss.LifecycleRuleExpiration(
+            created_before_date=datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+        ),
+    )
+    client.put_bucket_lifecycle(
+        oss.PutBucketLifecycleRequest(
+            bucket=name, lifecycle_configuration=oss.LifecycleConfiguration(rules=[rule])
+        )
+    )
+    got = client.get_bucket_lifecycle(oss.GetBucketLifecycleRequest(bucket=name))
+    (back,) = got.lifecycle_configuration.rules
+    assert (back.id, back.prefix, back.status) == ("old", "archive/", "Enabled")
+    assert back.expiration.created_before_date.year == 2020
+    client.put_bucket_versioning(
+        oss.PutBucketVersioningRequest(
+            bucket=name, versioning_configuration=oss.VersioningConfiguration(status="Enabled")
+        )
+    )
+    got = client.get_bucket_versioning(oss.GetBucketVersioningRequest(bucket=name))
+    assert got.version_status == "Enabled"
+
+
+def test_v2_policy_round_trip(v2):
+    client, name = v2
+    client.put_bucket_policy(oss.PutBucketPolicyRequest(bucket=name, body=json.dumps(POLICY)))
+    got = client.get_bucket_policy(oss.GetBucketPolicyRequest(bucket=name))
+    assert json.loads(got.body) == POLICY
+
+
+def put_config(bucket: oss2.Bucket, sub: str, body: bytes) -> oss2.models.RequestResult:
+    """A signed PUT ?<sub> with the body as given (oss2 signs the sub-resource)."""
+    return oss2.models.RequestResult(
+        bucket._do("PUT", bucket.bucket_name, "", params={sub: ""}, data=body)
+    )
+
+
+def keys(bucket: oss2.Bucket) -> list[str]:
+    return [o.key for o in oss2.ObjectIterator(bucket)]
+
+
+def test_lifecycle_expires_objects_as_the_clock_moves(oss_emulator, oss2_bucket):
+    oss2_bucket.put_object("logs/old.txt", b"old")
+    oss2_bucket.put_object("keep/old.txt", b"kept: another prefix")
+    put_config(oss2_bucket, "lifecycle", LIFECYCLE_30_DAYS)
+    oss_emulator.advance_clock(29 * DAY)
+    assert oss2_bucket.get_object("logs/old.txt").read() == b"old"
+    oss_emulator.advance_clock(2 * DAY)
+    oss2_bucket.put_object("logs/new.txt", b"new")  # written after the move: not due yet
+    assert keys(oss2_bucket) == ["keep/old.txt", "logs/new.txt"]
+    with pytest.raises(oss2.exceptions.NoSuchKey):
+        oss2_bucket.get_object("logs/old.txt")
+
+
+def test_lifecycle_expires_by_created_before_date(oss2_bucket):
+    oss2_bucket.put_object("logs/a.txt", b"a")
+    rule = m.LifecycleRule(
+        "past",
+        "logs/",
+        status="Enabled",
+        expiration=m.LifecycleExpiration(created_before_date=datetime.date(2999, 1, 1)),
+    )
+    oss2_bucket.put_bucket_lifecycle(m.BucketLifecycle([rule]))
+    assert keys(oss2_bucket) == []
+
+
+def test_lifecycle_aborts_stale_multipart_uploads(oss_emulator, oss2_bucket):
+    upload_id = oss2_bucket.init_multipart_upload("tmp/big.bin").upload_id
+    put_config(oss2_bucket, "lifecycle", LIFECYCLE_ABORT_1_DAY)
+    listed = oss2_bucket.list_multipart_uploads().upload_list
+    assert [u.upload_id for u in listed] == [upload_id]
+    oss_emulator.advance_clock(DAY + 1)
+    assert oss2_bucket.list_multipart_uploads().upload_list == []
+
+
+def test_lifecycle_disabled_rule_expires_nothing(oss_emulator, oss2_bucket):
+    oss2_bucket.put_object("logs/a.txt", b"a")
+    put_config(oss2_bucket, "lifecycle", LIFECYCLE_30_DAYS.replace(b"Enabled", b"Disabled"))
+    oss_emulator.advance_clock(90 * DAY)
+    assert oss2_bucket.get_object("logs/a.txt").read() == b"a"
+
+
+DAY = 86400
+LIFECYCLE_30_DAYS = (
+    b"<LifecycleConfiguration><Rule><ID>r1</ID><Prefix>logs/</Prefix><Status>Enabled</Status>"
+    b"<Expiration><Days>30</Days></Expiration></Rule></LifecycleConfiguration>"
+)
+LIFECYCLE_ABORT_1_DAY = (
+    b"<LifecycleConfiguration><Rule><ID>r1</ID><Prefix>tmp/</Prefix><Status>Enabled</Status>"
+    b"<AbortMultipartUpload><Days>1</Days></AbortMultipartUpload></Rule></LifecycleConfiguration>"
+)
+ENCRYPTION = (
+    b"<ServerSideEncryptionRule><ApplyServerSideEncryptionByDefault>%s"
+    b"</ApplyServerSideEncryptionByDefault></ServerSideEncryptionRule>"
+)
+RULE = b"<LifecycleConfiguration><Rule>%s</Rule></LifecycleConfiguration>"
+LOGGING = (
+    b"<BucketLoggingStatus><LoggingEnabled><TargetBucket>no-such-bucket-x1</TargetBucket>"
+    b"</LoggingEnabled></BucketLoggingStatus>"
+)
+
+
+@pytest.mark.parametrize(
+    ("sub", "body", "code"),
+    [
+        ("lifecycle", b"<LifecycleConfiguration/>", "MalformedXML"),
+        ("lifecycle", RULE % b"<Prefix>a</Prefix>", "MalformedXML"),  # no Status
+        ("lifecycle", RULE % b"<Status>Enabled</Status>", "InvalidArgument"),  # no action
+        ("lifecycle", LIFECYCLE_30_DAYS.replace(b"<Days>30", b"<Days>0"), "InvalidArgument"),
+        (
+            "lifecycle",
+            LIFECYCLE_30_DAYS.replace(b"<Days>30</Days>", b"<Date>2024-01-01T10:00:00.000Z</Date>"),
+            "InvalidArgument",  # not midnight UTC
+        ),
+        ("lifecycle", b"<Lifecycle", "MalformedXML"),
+        ("referer", b"<RefererConfiguration/>", "MalformedXML"),
+        ("website", b"<WebsiteConfiguration/>", "MalformedXML"),
+        ("logging", LOGGING, "InvalidTargetBucketForLogging"),
+        ("encryption", ENCRYPTION % b"<SSEAlgorithm>DES</SSEAlgorithm>", "InvalidArgument"),
+        (
+            "encryption",
+            ENCRYPTION % b"<SSEAlgorithm>AES256</SSEAlgorithm><KMSMasterKeyID>k</KMSMasterKeyID>",
+            "InvalidArgument",
+        ),
+        ("policy", b"{not json", "InvalidPolicyDocument"),
+        ("policy", b'{"Version": "1", "Statement": []}', "InvalidPolicyDocument"),
+        (
+            "requestPayment",
+            b"<RequestPaymentConfiguration><Payer>Nobody</Payer></RequestPaymentConfiguration>",
+            "InvalidArgument",
+        ),
+        (
+            "versioning",
+            b"<VersioningConfiguration><Status>On</Status></VersioningConfiguration>",
+            "MalformedXML",
+        ),
+    ],
+)
+def test_raw_bad_configuration_refused_and_not_stored(oss_emulator, oss2_bucket, sub, body, code):
+    with pytest.raises(oss2.exceptions.ServerError) as e:
+        put_config(oss2_bucket, sub, body)
+    assert (e.value.status, e.value.code) == (400, code), e.value.message
+    stored = oss_emulator.services.storage.get_bucket_setting(oss2_bucket.bucket_name, sub)
+    assert stored is None
+
+
+def test_configuration_of_a_missing_bucket_is_no_such_bucket(oss_emulator, oss2_bucket):
+    missing = oss2.Bucket(
+        oss2_bucket.auth, oss_emulator.url, "no-such-bucket-cfg", region="cn-hangzhou"
+    )
+    with pytest.raises(oss2.exceptions.NoSuchBucket):
+        missing.get_bucket_website()
+    with pytest.raises(oss2.exceptions.NoSuchBucket):
+        missing.put_bucket_versioning(m.BucketVersioningConfig("Enabled"))
