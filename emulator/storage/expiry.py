@@ -10,6 +10,8 @@ from .index import Index
 
 def expire_objects(index: Index, blobs: BlobStore, bucket: str, prefix: str, before: float) -> int:
     """Delete the objects under ``prefix`` last changed before ``before``; how many went."""
+    if not _any(index, "objects", "last_modified", bucket, prefix, before):
+        return 0  # the usual case, answered without the writer lock
     with index.write() as db:
         rows = db.execute(
             "DELETE FROM objects WHERE bucket = ? AND substr(key, 1, ?) = ? AND last_modified < ?"
@@ -24,6 +26,8 @@ def expire_objects(index: Index, blobs: BlobStore, bucket: str, prefix: str, bef
 
 def abort_uploads(index: Index, blobs: BlobStore, bucket: str, prefix: str, before: float) -> int:
     """Abort the uploads under ``prefix`` started before ``before``, with their parts."""
+    if not _any(index, "uploads", "initiated", bucket, prefix, before):
+        return 0
     with index.write() as db:
         ids = [
             r["upload_id"]
@@ -43,3 +47,16 @@ def abort_uploads(index: Index, blobs: BlobStore, bucket: str, prefix: str, befo
     for name in files:
         blobs.delete(name)
     return len(ids)
+
+
+def _any(index: Index, table: str, column: str, bucket: str, prefix: str, before: float) -> bool:
+    row = (
+        index.read()
+        .execute(
+            f"SELECT 1 FROM {table} WHERE bucket = ? AND substr(key, 1, ?) = ? AND {column} < ?"
+            " LIMIT 1",
+            (bucket, len(prefix), prefix, before),
+        )
+        .fetchone()
+    )
+    return row is not None
