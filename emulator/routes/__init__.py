@@ -24,7 +24,17 @@ from ..protocol.auth import SUBRESOURCES, Principal, SignedRequest, authenticate
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
 from ..services import Services, services
-from . import bucket_config, buckets, control, images, multipart, objects, post_object, service
+from . import (
+    bucket_config,
+    buckets,
+    control,
+    images,
+    inventory,
+    multipart,
+    objects,
+    post_object,
+    service,
+)
 from .authorization import AuthKind, authorize
 from .body import abort_connection
 from .parsing import OssRequest
@@ -69,6 +79,11 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
     ("GET", "object", "x-oss-process"): Route("GetObject", images.get_processed_object),
     ("HEAD", "object", "x-oss-process"): Route("HeadObject", objects.head_object),
     ("POST", "object", "x-oss-process"): Route("ProcessObject", images.process_object),
+    ("PUT", "bucket", "inventory"): Route("PutBucketInventory", inventory.put_bucket_inventory),
+    ("GET", "bucket", "inventory"): Route("GetBucketInventory", inventory.get_bucket_inventory),
+    ("DELETE", "bucket", "inventory"): Route(
+        "DeleteBucketInventory", inventory.delete_bucket_inventory
+    ),
 }
 for _sub, _ops in bucket_config.operations().items():
     for _method, (_operation, _handler) in _ops.items():
@@ -84,12 +99,14 @@ _DISPATCH = (
     "objectMeta",
     "x-oss-process",
     *bucket_config.operations(),
+    "inventory",
 )
 # Sub-resources OSS has that the emulator does not implement (reported as NotImplemented).
 _UNSUPPORTED = (
     SUBRESOURCES
     - set(_DISPATCH)
     - {"partNumber", "callback", "callback-var", "security-token", "continuation-token"}
+    - {"inventoryId"}
     - {"versionId"}  # accepted and ignored: nothing here is versioned
     - objects.RESPONSE_OVERRIDES.keys()
 )
