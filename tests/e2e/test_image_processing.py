@@ -113,6 +113,12 @@ def test_v2_get_object_request_process(oss_emulator):
         image = opened(got.body.read())
         assert image.format == "WEBP" and image.size == (100, 100)
         assert min(image.convert("RGB").getpixel((50, 2))) > 245  # the white pad (lossy webp)
+        signed = client.presign(
+            oss.GetObjectRequest(bucket=name, key="a.gif", process="image/resize,w_10")
+        )
+        got = requests.get(signed.url)
+        assert got.status_code == 200, got.text
+        assert opened(got.content).size == (10, 8)
     finally:
         oss_emulator.services.storage.drop_bucket(name)
 
