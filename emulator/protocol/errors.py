@@ -38,6 +38,8 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "The object you specified already exists and can not be overwritten.",
         "0016-00000708",
     ),
+    # Image processing (IMG): https://www.alibabacloud.com/help/en/oss/user-guide/common-errors
+    "ImageTooLarge": (400, "The image size exceeds the limit.", "0040-00000012"),
     "IncompleteBody": (
         400,
         "You did not provide the number of bytes specified by the Content-Length HTTP header.",
@@ -118,6 +120,7 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "The specified method is not allowed against this resource.",
         "0000-00000002",
     ),
+    "MissingArgument": (400, "A required parameter is not specified.", ""),
     "MissingContentLength": (
         411,
         "You must provide the Content-Length HTTP header.",

@@ -27,8 +27,11 @@ from ..protocol.http import parse_uint
 from ..services import Services, services
 from . import (
     append,
+    bucket_config,
     buckets,
     control,
+    images,
+    inventory,
     multipart,
     objects,
     post_object,
@@ -87,12 +90,24 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
     ("PUT", "object", "tagging"): Route("PutObjectTagging", tagging.put_object_tagging),
     ("GET", "object", "tagging"): Route("GetObjectTagging", tagging.get_object_tagging),
     ("DELETE", "object", "tagging"): Route("DeleteObjectTagging", tagging.delete_object_tagging),
+    ("GET", "object", "x-oss-process"): Route("GetObject", images.get_processed_object),
+    ("HEAD", "object", "x-oss-process"): Route("HeadObject", objects.head_object),
+    ("POST", "object", "x-oss-process"): Route("ProcessObject", images.process_object),
+    ("PUT", "bucket", "inventory"): Route("PutBucketInventory", inventory.put_bucket_inventory),
+    ("GET", "bucket", "inventory"): Route("GetBucketInventory", inventory.get_bucket_inventory),
+    ("DELETE", "bucket", "inventory"): Route(
+        "DeleteBucketInventory", inventory.delete_bucket_inventory
+    ),
 }
+for _sub, _ops in bucket_config.operations().items():
+    for _method, (_operation, _handler) in _ops.items():
+        ROUTES[(_method, "bucket", _sub)] = Route(_operation, _handler)
 
 # Sub-resources that select an operation, in the order they are looked for.
 _DISPATCH = (
     *("uploadId", "uploads", "delete", "bucketInfo", "location", "objectMeta"),
-    *("live", "tagging", "append", "symlink", "restore"),
+    *("live", "tagging", "append", "symlink", "restore", "x-oss-process", "inventory"),
+    *bucket_config.operations(),
 )
 # Sub-resources served at one level only; at the other OSS has operations the emulator does
 # not implement (bucket tagging, a live channel's own operations): NotImplemented there.
@@ -120,6 +135,7 @@ _UNSUPPORTED = (
     - set(_DISPATCH)
     - {"partNumber", "callback", "callback-var", "security-token", "continuation-token"}
     - {"position"}  # AppendObject's argument
+    - {"inventoryId"}
     - {"versionId"}  # accepted and ignored: nothing here is versioned
     - {"x-oss-traffic-limit"}  # a presigned URL's traffic limit: checked, not throttled
     - objects.RESPONSE_OVERRIDES.keys()
@@ -174,6 +190,8 @@ def dispatch(_path: str = "") -> Response:
     if route is None:
         raise OssError("MethodNotAllowed", Method=req.method, ResourceType=level.capitalize())
     request.environ[OPERATION] = _log_name(route.operation, req)
+    if req.bucket is not None and req.method in ("GET", "HEAD"):
+        bucket_config.apply_lifecycle(svc, req.bucket)
     _inject_fault(svc, route.operation, req)
     return route.handler(req)
 

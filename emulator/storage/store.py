@@ -36,7 +36,7 @@ from typing import BinaryIO
 
 from ..clock import WALL_CLOCK, Clock
 from ..protocol.errors import Conflict, NotFound, OssError
-from . import append, inline, restore, startup, symlink
+from . import append, expiry, inline, restore, settings, startup, symlink
 from .blobs import WrittenBlob
 from .catalog import (
     Catalog,
@@ -89,7 +89,11 @@ class Storage(Multipart):
                 r[0]
                 for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")
             ]
-            for table in ("parts", "uploads", "objects", "buckets", "inline_blobs", "restores"):
+            tables = (
+                *("parts", "uploads", "objects", "buckets", "inline_blobs"),
+                *("restores", "bucket_settings"),
+            )
+            for table in tables:
                 db.execute(f"DELETE FROM {table}")
         for name in blobs:
             self.blobs.delete(name)
@@ -123,6 +127,7 @@ class Storage(Multipart):
             if busy:
                 raise Conflict("BucketNotEmpty", BucketName=name)
             db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+            settings.delete(db, name)
 
     def drop_bucket(self, name: str) -> None:
         """Delete a bucket with everything in it (fixture teardown; OSS itself refuses this)."""
@@ -147,6 +152,7 @@ class Storage(Multipart):
                 ("buckets", "name"),
             ):
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
+            settings.delete(db, name)
             files = [blob for blob in blobs if not drop_inline(db, blob)]
         for blob in files:
             self.blobs.delete(blob)
@@ -165,6 +171,36 @@ class Storage(Multipart):
         )
         buckets = [bucket_from_row(r) for r in rows[:max_keys]]
         return buckets, len(rows) > max_keys
+
+    def get_bucket_setting(self, bucket: str, name: str) -> str | None:
+        """A bucket's setting (``acl``, ``cors``…), None when unset or when there is no such
+        bucket (one read: every response of a bucket may ask for its CORS rules)."""
+        return settings.get(self.index.read(), bucket, name)
+
+    def put_bucket_setting(self, bucket: str, name: str, value: str | None) -> None:
+        """Set (or, with None, remove) a bucket setting."""
+        with self.index.write() as db:
+            require_bucket(db, bucket)
+            if value is None:
+                settings.delete(db, bucket, name)
+            else:
+                settings.put(db, bucket, name, value)
+
+    def expire(
+        self,
+        bucket: str,
+        prefix: str,
+        *,
+        objects_before: float | None = None,
+        uploads_before: float | None = None,
+    ) -> int:
+        """Apply a lifecycle rule: remove what it made due; how many objects and uploads went."""
+        gone = 0
+        if objects_before is not None:
+            gone += expiry.expire_objects(self.index, self.blobs, bucket, prefix, objects_before)
+        if uploads_before is not None:
+            gone += expiry.abort_uploads(self.index, self.blobs, bucket, prefix, uploads_before)
+        return gone
 
     # -- objects ---------------------------------------------------------------------------
 
