@@ -18,7 +18,6 @@ import base64
 import contextlib
 import http.client
 import ipaddress
-import json
 import logging
 import socket
 import sqlite3
@@ -33,6 +32,7 @@ from urllib.parse import SplitResult, urlsplit
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from ..clock import WALL_CLOCK, Clock
+from .answer import TOO_LONG, Failed, Http10Connection, OverBudget, judge
 from .journal import CallbackJournal, body_field
 from .signing import sign_callback
 from .spec import CallbackSpec
@@ -41,15 +41,8 @@ from .template import CallbackContext, render_body
 logger = logging.getLogger("ossemu.callbacks")
 
 USER_AGENT = "ehttp-client/0.0.1"
-MAX_RESPONSE_BYTES = 3 * 1024 * 1024  # CB21 and the current docs; older text says 1 MB
-MAX_HEADER_VALUE = 8 * 1024  # journalled per header of the answer
-ANSWER_BUDGET = MAX_RESPONSE_BYTES + 64 * 1024  # the most read of an answer, head included
 CONNECT_FAILED = "Error status : -1.OSS can not connect to your callbackUrl, please check it."
 NO_REPLY = "Error status : -1."
-NOT_JSON = "Response body is not valid json format."
-MISSING_LENGTH = "Error Status : 400.User server missing content-length."
-INVALID_LENGTH = "Error Status : 400.User server return invalid conent-length value."  # sic
-TOO_LONG = "Error Status : 400.User server return too long content-length value."
 
 
 @dataclass(frozen=True)
@@ -61,63 +54,6 @@ class CallbackOutcome:
     body: bytes  # the app's body, relayed verbatim on success
     message: str  # on failure: OSS's exact CallbackFailed message
     attempts: tuple[dict[str, Any], ...]
-
-
-class _Failed(Exception):
-    def __init__(
-        self, message: str, detail: str, status: int | None = None, body: bytes = b""
-    ) -> None:
-        super().__init__(message)
-        self.message, self.detail, self.status, self.body = message, detail, status, body
-
-
-class _OverBudget(http.client.HTTPException):
-    """The app's answer, head and body together, ran past :data:`ANSWER_BUDGET`."""
-
-
-class _Budget:
-    """The answer's byte stream, refusing to yield more than ``left`` bytes in all: http.client
-    alone would read 100 header lines of 64 KiB each, and chunks beside a Content-Length."""
-
-    def __init__(self, fp: Any, left: int) -> None:
-        self._fp, self._left = fp, left
-
-    def _take(self, count: int) -> None:
-        self._left -= count
-        if self._left < 0:
-            raise _OverBudget(f"the answer runs past {ANSWER_BUDGET} bytes")
-
-    def readline(self, limit: int = -1) -> bytes:
-        line = self._fp.readline(limit)
-        self._take(len(line))
-        return line
-
-    def read(self, count: int | None = -1) -> bytes:
-        if count is None or count < 0:
-            count = max(self._left, 0) + 1  # never "until the end": that may never come
-        data = self._fp.read(count)
-        self._take(len(data))
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        count = self._fp.readinto(buffer)
-        self._take(count or 0)
-        return count
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._fp, name)
-
-
-class _CappedResponse(http.client.HTTPResponse):
-    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
-        super().__init__(sock, *args, **kwargs)
-        self.fp = _Budget(self.fp, ANSWER_BUDGET)  # type: ignore[assignment]
-
-
-class _Http10Connection(http.client.HTTPConnection):
-    _http_vsn = 10
-    _http_vsn_str = "HTTP/1.0"
-    response_class = _CappedResponse
 
 
 class CallbackEngine:
@@ -238,7 +174,7 @@ class CallbackEngine:
                 parts, spec, target, headers, body, record, started + self._timeout
             )
             record.update(ok=True, message="", error=None)
-        except _Failed as failure:
+        except Failed as failure:
             status, reply = failure.status, failure.body
             record.update(ok=False, message=failure.message, error=failure.detail)
         record["duration_ms"] = _ms(time.monotonic() - started)
@@ -269,24 +205,24 @@ class CallbackEngine:
         watchdog = threading.Timer(max(deadline - time.monotonic(), 0.0), _abort, (sock, expired))
         watchdog.daemon = True
         watchdog.start()
-        connection = _Http10Connection("callback", 80)  # the socket is already connected
+        connection = Http10Connection("callback", 80)  # the socket is already connected
         connection.sock = sock
         try:
             connection.putrequest("POST", target, skip_host=True, skip_accept_encoding=True)
             for name, value in headers:
                 connection.putheader(name, value)
             connection.endheaders(body)
-            return _judge(connection.getresponse(), record)
-        except _Failed:
+            return judge(connection.getresponse(), record)
+        except Failed:
             if expired.is_set():
                 raise self._timeout_failure(record) from None
             raise
         except (OSError, http.client.HTTPException, ValueError) as exc:
             if isinstance(exc, TimeoutError) or expired.is_set():
                 raise self._timeout_failure(record) from None
-            if isinstance(exc, _OverBudget):
-                raise _Failed(TOO_LONG, str(exc)) from None
-            raise _Failed(NO_REPLY, _describe(exc)) from None
+            if isinstance(exc, OverBudget):
+                raise Failed(TOO_LONG, str(exc)) from None
+            raise Failed(NO_REPLY, _describe(exc)) from None
         finally:
             watchdog.cancel()
             connection.close()
@@ -298,12 +234,12 @@ class CallbackEngine:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as exc:
-            raise _Failed(CONNECT_FAILED, f"cannot resolve {host}: {exc}") from None
+            raise Failed(CONNECT_FAILED, f"cannot resolve {host}: {exc}") from None
         if self._strict:
             for info in infos:
                 ip = ipaddress.ip_address(str(info[4][0]).split("%")[0])
                 if ip.version == 6 or not ip.is_global or ip.is_multicast:
-                    raise _Failed(
+                    raise Failed(
                         CONNECT_FAILED,
                         f"{host} resolves to {ip}, which OSS does not call back (strict_urls)",
                     )
@@ -321,15 +257,15 @@ class CallbackEngine:
             except OSError as exc:
                 sock.close()
                 error = exc
-        raise _Failed(CONNECT_FAILED, _describe(error) if error else f"no address for {host}")
+        raise Failed(CONNECT_FAILED, _describe(error) if error else f"no address for {host}")
 
-    def _timeout_failure(self, record: dict[str, Any]) -> _Failed:
+    def _timeout_failure(self, record: dict[str, Any]) -> Failed:
         limit = _ms(self._timeout)
         message = (
             f"Error status : -1 {record['address']} reply timeout, cost:{limit}ms, "
             f"timeout:{limit}ms (err -4, errno115)"
         )
-        return _Failed(message, f"no complete answer within {limit} ms")
+        return Failed(message, f"no complete answer within {limit} ms")
 
 
 def _wrap_tls(sock: socket.socket, spec: CallbackSpec, url_host: str) -> socket.socket:
@@ -343,81 +279,7 @@ def _wrap_tls(sock: socket.socket, spec: CallbackSpec, url_host: str) -> socket.
         sock.close()
         if isinstance(exc, TimeoutError):
             raise
-        raise _Failed(CONNECT_FAILED, f"TLS handshake failed: {_describe(exc)}") from None
-
-
-def _judge(response: http.client.HTTPResponse, record: dict[str, Any]) -> tuple[int, bytes]:
-    """Apply OSS's rules to the app's answer; raises ``_Failed`` with OSS's message."""
-    status = response.status
-    record["response"] = {
-        "status": status,
-        "reason": response.reason,
-        "headers": [[name, value[:MAX_HEADER_VALUE]] for name, value in response.getheaders()],
-    }
-    lengths = response.msg.get_all("Content-Length") or []
-    if status != 200:
-        body = _read_quietly(response) if _valid_length(lengths) else b""
-        record["response"].update(body_field(body))
-        raise _Failed(f"Error status : {status}.", "the app did not answer 200", status, body)
-    if not lengths:
-        raise _Failed(MISSING_LENGTH, "no Content-Length header", status)
-    length = _valid_length(lengths)
-    if length is None:
-        raise _Failed(INVALID_LENGTH, f"Content-Length {lengths!r}", status)
-    if length > MAX_RESPONSE_BYTES:
-        raise _Failed(TOO_LONG, f"Content-Length {length} > {MAX_RESPONSE_BYTES}", status)
-    # Never more than the cap, however the answer is framed: with Transfer-Encoding: chunked
-    # beside the Content-Length, http.client follows the chunks and would read them all.
-    try:
-        body = response.read(MAX_RESPONSE_BYTES + 1)
-    except http.client.IncompleteRead as exc:
-        body = exc.partial
-    record["response"].update(body_field(body))
-    if len(body) > MAX_RESPONSE_BYTES:
-        raise _Failed(TOO_LONG, f"the body runs past {MAX_RESPONSE_BYTES} bytes", status)
-    if len(body) != length:
-        raise _Failed(
-            INVALID_LENGTH, f"body of {len(body)} bytes, Content-Length {length}", status, body
-        )
-    if not _is_json(body):
-        raise _Failed(
-            NOT_JSON, "the body is not JSON (a UTF-8 BOM counts as not JSON)", status, body
-        )
-    return status, body
-
-
-def _valid_length(values: list[str]) -> int | None:
-    """The Content-Length when present, consistent and a positive integer; else None."""
-    distinct = {value.strip() for value in values}
-    if len(distinct) != 1:
-        return None
-    text = distinct.pop()
-    if not (text.isascii() and text.isdigit()) or int(text) == 0:
-        return None
-    return int(text)
-
-
-def _read_quietly(response: http.client.HTTPResponse) -> bytes:
-    """A failed answer's body, for the journal only: at most the cap is read, whatever the
-    framing, and reading it must not change the verdict."""
-    try:
-        return response.read(MAX_RESPONSE_BYTES)
-    except http.client.IncompleteRead as exc:
-        return exc.partial
-    except (OSError, http.client.HTTPException):
-        return b""
-
-
-def _is_json(body: bytes) -> bool:
-    try:
-        json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        return False
-    return True
-
-
-def _reject_constant(constant: str) -> None:
-    raise ValueError(f"{constant} is not JSON")
+        raise Failed(CONNECT_FAILED, f"TLS handshake failed: {_describe(exc)}") from None
 
 
 def _abort(sock: socket.socket, expired: threading.Event) -> None:

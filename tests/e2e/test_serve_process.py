@@ -144,7 +144,7 @@ def test_status_lines_read_as_oss_writes_them(tmp_path, server):
     }
     try:
         got = {
-            request: status_line(port, f"{request} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            request: status_line(port, f"{request} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
             for request in sent
         }
     finally:
