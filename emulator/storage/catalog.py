@@ -65,7 +65,7 @@ class Catalog:
         """Make ``source`` (a finished temp file, or a small body kept inline) the current
         version; ``before(db)`` runs inside the transaction."""
         if not isinstance(source, bytes):
-            self.blobs.write_record(source, sidecar.object_record(meta))
+            self.blobs.write_record(source, sidecar.object_record(meta, _headers_with_acl(meta)))
         with self.index.write() as db:
             require_bucket(db, meta.bucket)
             if before is not None:
