@@ -90,6 +90,9 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
     ("PUT", "object", "tagging"): Route("PutObjectTagging", tagging.put_object_tagging),
     ("GET", "object", "tagging"): Route("GetObjectTagging", tagging.get_object_tagging),
     ("DELETE", "object", "tagging"): Route("DeleteObjectTagging", tagging.delete_object_tagging),
+    ("PUT", "bucket", "tagging"): Route("PutBucketTags", tagging.put_bucket_tags),
+    ("GET", "bucket", "tagging"): Route("GetBucketTags", tagging.get_bucket_tags),
+    ("DELETE", "bucket", "tagging"): Route("DeleteBucketTags", tagging.delete_bucket_tags),
     ("GET", "object", "x-oss-process"): Route("GetObject", images.get_processed_object),
     ("HEAD", "object", "x-oss-process"): Route("HeadObject", objects.head_object),
     ("POST", "object", "x-oss-process"): Route("ProcessObject", images.process_object),
@@ -110,8 +113,8 @@ _DISPATCH = (
     *bucket_config.operations(),
 )
 # Sub-resources served at one level only; at the other OSS has operations the emulator does
-# not implement (bucket tagging, a live channel's own operations): NotImplemented there.
-_ONE_LEVEL_ONLY = {"live": "bucket", "tagging": "object"}
+# not implement (a live channel's own operations): NotImplemented there.
+_ONE_LEVEL_ONLY = {"live": "bucket"}
 # OSS API sub-resources that no SDK signs as such (so they are not in SUBRESOURCES), from the
 # OSS API reference: DescribeRegions (?regions), bucket access tracking (?accessMonitor)...
 # Any other unknown query parameter is ignored, as OSS ignores it.
