@@ -7,7 +7,8 @@ documents its API. Known OSS sub-resources the emulator does not implement answe
 Each :class:`Route` names how its callers prove who they are (``signature``, ``post-policy``,
 ``none``). :func:`dispatch` authenticates every request first, which yields a
 :class:`~emulator.protocol.auth.Principal`, and then :func:`authorize` decides, in one place,
-once the operation is known.
+once the operation is known: a signed caller is the owner, an anonymous one gets what the
+bucket's and the object's ACLs grant (``routes/acl.py``), and a preflight needs nothing.
 """
 
 from __future__ import annotations
@@ -15,16 +16,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Literal, NamedTuple
+from urllib.parse import unquote
 
 from flask import Flask, Response, request
 from werkzeug.routing import PathConverter
 
 from ..access_log import OPERATION, request_id_of
-from ..protocol.auth import SUBRESOURCES, Principal, SignedRequest, authenticate, deny_anonymous
+from ..protocol.auth import (
+    ANONYMOUS,
+    SUBRESOURCES,
+    Principal,
+    SignedRequest,
+    authenticate,
+    deny_anonymous,
+)
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
 from ..services import Services, services
-from . import buckets, control, multipart, objects, service
+from . import acl, buckets, control, cors, multipart, objects, service
 from .body import abort_connection
 from .parsing import OssRequest
 
@@ -67,10 +76,29 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
         "AbortMultipartUpload", multipart.abort_multipart_upload
     ),
     ("GET", "object", "uploadId"): Route("ListParts", multipart.list_parts),
+    ("PUT", "bucket", "acl"): Route("PutBucketAcl", acl.put_bucket_acl),
+    ("GET", "bucket", "acl"): Route("GetBucketAcl", acl.get_bucket_acl),
+    ("PUT", "object", "acl"): Route("PutObjectAcl", acl.put_object_acl),
+    ("GET", "object", "acl"): Route("GetObjectAcl", acl.get_object_acl),
+    ("PUT", "bucket", "cors"): Route("PutBucketCors", cors.put_bucket_cors),
+    ("GET", "bucket", "cors"): Route("GetBucketCors", cors.get_bucket_cors),
+    ("DELETE", "bucket", "cors"): Route("DeleteBucketCors", cors.delete_bucket_cors),
+    # The preflight, whatever the URL's sub-resources: browsers send no signature with it.
+    ("OPTIONS", "bucket", None): Route("OptionObject", cors.option_object, auth="none"),
+    ("OPTIONS", "object", None): Route("OptionObject", cors.option_object, auth="none"),
 }
 
 # Sub-resources that select an operation, in the order they are looked for.
-_DISPATCH = ("uploadId", "uploads", "delete", "bucketInfo", "location", "objectMeta")
+_DISPATCH = (
+    "uploadId",
+    "uploads",
+    "delete",
+    "bucketInfo",
+    "location",
+    "objectMeta",
+    "acl",
+    "cors",
+)
 # Sub-resources OSS has that the emulator does not implement (reported as NotImplemented).
 _UNSUPPORTED = (
     SUBRESOURCES
@@ -90,23 +118,27 @@ class _AnyPath(PathConverter):
 
 def register_routes(app: Flask) -> None:
     control.register(app)
+    cors.register(app)
     app.url_map.converters["anypath"] = _AnyPath
-    app.add_url_rule("/", "oss", dispatch, methods=["GET", "PUT", "POST", "DELETE", "HEAD"])
-    app.add_url_rule(
-        "/<anypath:_path>", "oss", dispatch, methods=["GET", "PUT", "POST", "DELETE", "HEAD"]
-    )
+    # OPTIONS listed, so Flask leaves the preflight to dispatch instead of answering it itself.
+    methods = ["GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS"]
+    app.add_url_rule("/", "oss", dispatch, methods=methods)
+    app.add_url_rule("/<anypath:_path>", "oss", dispatch, methods=methods)
 
 
 def dispatch(_path: str = "") -> Response:
     svc = services()
     req = OssRequest.from_flask(request, svc.config.domain, request_id_of(request.environ))
     level = "object" if req.key is not None else "bucket" if req.bucket is not None else "service"
-    principal = _authenticate(svc, req)
-    unsupported = any(name in _UNSUPPORTED for name in req.args)
-    sub = next((s for s in _DISPATCH if s in req.args), None)
+    request.environ[cors.BUCKET] = req.bucket
+    preflight = req.method == "OPTIONS"
+    # A preflight is answered from the CORS rules alone, whatever signature its URL carries.
+    principal = ANONYMOUS if preflight else _authenticate(svc, req)
+    unsupported = not preflight and any(name in _UNSUPPORTED for name in req.args)
+    sub = None if preflight else next((s for s in _DISPATCH if s in req.args), None)
     route = None if unsupported else ROUTES.get((req.method, level, sub))
     # Before the route is known to exist: an unsigned caller learns nothing of the API.
-    authorize(svc, principal, route)
+    authorize(svc, principal, route, req)
     if unsupported:
         raise OssError("NotImplemented")
     if route is None:
@@ -125,15 +157,24 @@ def _authenticate(svc: Services, req: OssRequest) -> Principal:
     return authenticate(signed, secrets, now=svc.clock.now())
 
 
-def authorize(svc: Services, principal: Principal, route: Route | None) -> None:
+def authorize(svc: Services, principal: Principal, route: Route | None, req: OssRequest) -> None:
     """The one decision whether ``principal`` may call ``route`` (None: no such operation).
 
-    Today every bucket is private and owned by the one long-term key: a signed caller may do
-    anything, an anonymous one only what needs no signature. Bucket ACLs and policies go here.
+    Every bucket is owned by the one long-term key: a signed caller may do anything. An
+    anonymous one may call what needs no signature, and what the bucket's and object's ACLs
+    open to everyone (``protocol/acl.py`` decides; a CopyObject also needs its source readable).
+    Policies go here.
     """
     needs = route.auth if route is not None else "signature"
-    if principal.anonymous and needs == "signature":
+    if not principal.anonymous or needs != "signature":
+        return
+    if route is None or req.bucket is None:
         raise deny_anonymous()
+    acl.check_anonymous(route.operation, req.bucket, req.key)
+    source = req.headers.get("x-oss-copy-source") if route.operation == "PutObject" else None
+    if source:
+        src_bucket, _, src_key = unquote(source).lstrip("/").partition("/")
+        acl.check_anonymous("GetObject", src_bucket, src_key or None)
 
 
 def _log_name(operation: str, req: OssRequest) -> str:

@@ -7,17 +7,22 @@ import binascii
 
 from flask import Response
 
+from ..protocol import acl
 from ..protocol.errors import invalid_argument
 from ..protocol.xml import Node, encode_key, etag, render, render_text, timestamp
 from ..services import storage
 from ..storage import ListPage, check_bucket_name
+from .acl import bucket_acl
 from .parsing import OssRequest, encoding_type, int_arg
 from .responses import OWNER, xml_response
 
 
 def put_bucket(req: OssRequest) -> Response:
     """PutBucket: https://www.alibabacloud.com/help/en/oss/developer-reference/putbucket"""
-    storage().create_bucket(check_bucket_name(req.bucket or ""))
+    grant = req.headers.get("x-oss-acl")
+    storage().create_bucket(
+        check_bucket_name(req.bucket or ""), acl=None if grant is None else acl.bucket_acl(grant)
+    )
     return Response(status=200, headers={"Location": f"/{req.bucket}"})
 
 
@@ -48,7 +53,7 @@ def get_bucket_info(req: OssRequest) -> Response:
                         ("Name", info.name),
                         ("ResourceGroupId", "rg-default"),
                         ("Owner", OWNER),
-                        ("AccessControlList", [("Grant", "private")]),
+                        ("AccessControlList", [("Grant", bucket_acl(info.name))]),
                         ("Comment", ""),
                         ("DataRedundancyType", "LRS"),
                         ("Versioning", None),

@@ -9,6 +9,7 @@ from ..protocol.errors import CallbackFailed, invalid_argument
 from ..protocol.http import check_content_md5, parse_uint
 from ..protocol.xml import encode_key, etag, parse_complete_parts, render, timestamp
 from ..services import services, storage
+from .acl import upload_acl
 from .parsing import (
     OssRequest,
     callback_context,
@@ -31,6 +32,7 @@ def initiate_multipart_upload(req: OssRequest) -> Response:
         req.key or "",
         content_type=content_type_for(req),
         headers=stored_headers(req.headers),
+        acl=upload_acl(req.headers),
     )
     enc = encoding_type(req.args)
     return xml_response(

@@ -17,6 +17,7 @@ from ..protocol.http import check_content_md5, check_preconditions, http_date, p
 from ..protocol.xml import encode_key, etag, parse_delete_keys, render, timestamp
 from ..services import services, storage
 from ..storage import ObjectMeta
+from .acl import upload_acl
 from .parsing import (
     OssRequest,
     callback_context,
@@ -59,6 +60,7 @@ def put_object(req: OssRequest) -> Response:
         forbid_overwrite=forbid_overwrite(req),
         expected_md5=req.headers.get("content-md5"),
         expected_size=length,
+        acl=upload_acl(req.headers),
     )
     headers = upload_headers(meta)
     if spec is None:
@@ -89,6 +91,7 @@ def copy_object(req: OssRequest) -> Response:
         content_type=content_type_for(req) if replace else None,
         headers=stored_headers(req.headers) if replace else None,
         forbid_overwrite=forbid_overwrite(req),
+        acl=upload_acl(req.headers),
     )
     body = render(
         "CopyObjectResult",

@@ -68,7 +68,7 @@ class Catalog:
                 name = self.blobs.install(source)
             try:
                 db.execute(
-                    "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         meta.bucket,
                         meta.key,
@@ -81,6 +81,7 @@ class Catalog:
                         meta.object_type,
                         meta.last_modified,
                         json.dumps(meta.headers),
+                        meta.acl,
                     ),
                 )
             except BaseException:
@@ -136,4 +137,5 @@ def meta_from_row(row: sqlite3.Row) -> ObjectMeta:
         object_type=row["object_type"],
         headers=json.loads(row["headers"]),
         blob=row["blob"],
+        acl=row["acl"],
     )

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL, key TEXT NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL,
     etag TEXT NOT NULL, crc64 TEXT NOT NULL, content_md5 TEXT NOT NULL,
     content_type TEXT NOT NULL, object_type TEXT NOT NULL, last_modified REAL NOT NULL,
-    headers TEXT NOT NULL,
+    headers TEXT NOT NULL, acl TEXT NOT NULL DEFAULT 'default',
     PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS uploads (
@@ -38,6 +38,10 @@ CREATE TABLE IF NOT EXISTS uploads (
 CREATE TABLE IF NOT EXISTS inline_blobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS bucket_settings (
+    bucket TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (bucket, name)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, upload_id);
 CREATE TABLE IF NOT EXISTS parts (
     upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, blob TEXT NOT NULL,
@@ -65,6 +69,19 @@ class Index:
             os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o600) if fcntl else None
         )
         self._connect().executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a data dir written by an older ossemu up to this schema (new tables come from
+        ``CREATE TABLE IF NOT EXISTS``; new columns are added here, under the writer lock, so two
+        processes opening the same old dir do not both add them)."""
+        columns = {row["name"] for row in self.read().execute("PRAGMA table_info(objects)")}
+        if "acl" in columns:
+            return
+        with self.write() as db:
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(objects)")}
+            if "acl" not in columns:
+                db.execute("ALTER TABLE objects ADD COLUMN acl TEXT NOT NULL DEFAULT 'default'")
 
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)

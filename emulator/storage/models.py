@@ -29,6 +29,8 @@ class ObjectMeta:
     #: x-oss-meta-*; names lower-cased.
     headers: dict[str, str] = field(default_factory=dict)
     blob: str = ""
+    #: The object's canned ACL (``default``: the bucket's ACL decides).
+    acl: str = "default"
 
 
 @dataclass(frozen=True)

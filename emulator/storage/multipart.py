@@ -23,6 +23,7 @@ from .names import check_object_key
 MIN_PART_SIZE = 100 * 1024
 MAX_PART_NUMBER = 10000
 MAX_PART_SIZE = 5 * 1024**3
+_ACL = "x-oss-object-acl"  # where an upload keeps the ACL its object gets at Complete
 
 
 class Multipart:
@@ -34,16 +35,20 @@ class Multipart:
         self.blobs = catalog.blobs
 
     def initiate_multipart_upload(
-        self, bucket: str, key: str, *, content_type: str, headers: dict[str, str]
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str,
+        headers: dict[str, str],
+        acl: str = "default",
     ) -> Upload:
+        """A new upload; its content type and ACL wait in ``headers`` until Complete."""
         check_object_key(key)
-        upload = Upload(
-            os.urandom(16).hex().upper(),
-            bucket,
-            key,
-            self.catalog.clock.now(),
-            {**headers, "content-type": content_type},
-        )
+        kept = {**headers, "content-type": content_type}
+        if acl != "default":
+            kept[_ACL] = acl
+        upload = Upload(os.urandom(16).hex().upper(), bucket, key, self.catalog.clock.now(), kept)
         with self.index.write() as db:
             require_bucket(db, bucket)
             db.execute(
@@ -214,6 +219,7 @@ class Multipart:
         digest = hashlib.md5(b"".join(bytes.fromhex(p.etag) for p in parts)).hexdigest().upper()
         headers = dict(upload.headers)
         content_type = headers.pop("content-type", "application/octet-stream")
+        acl = headers.pop(_ACL, "default")
         meta = ObjectMeta(
             bucket=bucket,
             key=key,
@@ -225,6 +231,7 @@ class Multipart:
             last_modified=self.catalog.clock.now(),
             object_type="Multipart",
             headers=headers,
+            acl=acl,
         )
         dropped: list[str] = []
 

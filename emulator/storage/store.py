@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 from ..clock import WALL_CLOCK, Clock
 from ..protocol.errors import Conflict, NotFound
-from . import inline
+from . import inline, settings
 from .blobs import WrittenBlob
 from .catalog import (
     Catalog,
@@ -88,21 +88,25 @@ class Storage(Multipart):
                 r[0]
                 for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")
             ]
-            for table in ("parts", "uploads", "objects", "buckets", "inline_blobs"):
+            tables = ("parts", "uploads", "objects", "buckets", "inline_blobs", "bucket_settings")
+            for table in tables:
                 db.execute(f"DELETE FROM {table}")
         for name in blobs:
             self.blobs.delete(name)
 
     # -- buckets ---------------------------------------------------------------------------
 
-    def create_bucket(self, name: str) -> BucketInfo:
-        """PutBucket is idempotent for its owner, as on OSS."""
+    def create_bucket(self, name: str, *, acl: str | None = None) -> BucketInfo:
+        """PutBucket is idempotent for its owner, as on OSS; ``acl`` (``x-oss-acl``) is set
+        when given."""
         check_bucket_name(name)
         with self.index.write() as db:
             db.execute(
                 "INSERT OR IGNORE INTO buckets VALUES (?, ?, ?)",
                 (name, self.clock.now(), self.region),
             )
+            if acl is not None:
+                settings.put(db, name, "acl", acl)
             row = db.execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
         return BucketInfo(row["name"], row["created"], row["region"])
 
@@ -121,6 +125,7 @@ class Storage(Multipart):
             if busy:
                 raise Conflict("BucketNotEmpty", BucketName=name)
             db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+            settings.delete(db, name)
 
     def drop_bucket(self, name: str) -> None:
         """Delete a bucket with everything in it (fixture teardown; OSS itself refuses this)."""
@@ -144,6 +149,7 @@ class Storage(Multipart):
                 ("buckets", "name"),
             ):
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
+            settings.delete(db, name)
             files = [blob for blob in blobs if not drop_inline(db, blob)]
         for blob in files:
             self.blobs.delete(blob)
@@ -163,6 +169,20 @@ class Storage(Multipart):
         buckets = [BucketInfo(r["name"], r["created"], r["region"]) for r in rows[:max_keys]]
         return buckets, len(rows) > max_keys
 
+    def get_bucket_setting(self, bucket: str, name: str) -> str | None:
+        """A bucket's setting (``acl``, ``cors``…), None when unset or when there is no such
+        bucket (one read: every response of a bucket may ask for its CORS rules)."""
+        return settings.get(self.index.read(), bucket, name)
+
+    def put_bucket_setting(self, bucket: str, name: str, value: str | None) -> None:
+        """Set (or, with None, remove) a bucket setting."""
+        with self.index.write() as db:
+            require_bucket(db, bucket)
+            if value is None:
+                settings.delete(db, bucket, name)
+            else:
+                settings.put(db, bucket, name, value)
+
     # -- objects ---------------------------------------------------------------------------
 
     def put_object(
@@ -176,6 +196,7 @@ class Storage(Multipart):
         forbid_overwrite: bool = False,
         expected_md5: str | None = None,
         expected_size: int | None = None,
+        acl: str = "default",
     ) -> ObjectMeta:
         """Store a new version of ``key`` atomically; Content-MD5 and length checked after."""
         check_object_key(key)
@@ -198,6 +219,7 @@ class Storage(Multipart):
                 content_type=content_type,
                 headers=headers or {},
                 forbid_overwrite=forbid_overwrite,
+                acl=acl,
             )
         finally:
             written.discard()
@@ -213,6 +235,7 @@ class Storage(Multipart):
         forbid_overwrite: bool,
         etag: str | None = None,
         object_type: str = "Normal",
+        acl: str = "default",
     ) -> ObjectMeta:
         meta = ObjectMeta(
             bucket=bucket,
@@ -225,6 +248,7 @@ class Storage(Multipart):
             last_modified=self.clock.now(),
             object_type=object_type,
             headers=headers,
+            acl=acl,
         )
         return self.catalog.commit_object(meta, written.source, forbid_overwrite=forbid_overwrite)
 
@@ -258,6 +282,16 @@ class Storage(Multipart):
                 continue  # replaced between the lookup and the open: look again
         raise NotFound("NoSuchKey", Key=key)
 
+    def put_object_acl(self, bucket: str, key: str, acl: str) -> None:
+        """PutObjectAcl: the object's bytes and metadata stay as they are."""
+        with self.index.write() as db:
+            require_bucket(db, bucket)
+            done = db.execute(
+                "UPDATE objects SET acl = ? WHERE bucket = ? AND key = ?", (acl, bucket, key)
+            ).rowcount
+        if not done:
+            raise NotFound("NoSuchKey", Key=key)
+
     def delete_object(self, bucket: str, key: str) -> bool:
         with self.index.write() as db:
             require_bucket(db, bucket)
@@ -278,6 +312,7 @@ class Storage(Multipart):
         content_type: str | None = None,
         headers: dict[str, str] | None = None,
         forbid_overwrite: bool = False,
+        acl: str = "default",
     ) -> ObjectMeta:
         """Copy bytes into a new blob; ``headers=None`` keeps the source's metadata (COPY)."""
         check_object_key(key)
@@ -297,6 +332,7 @@ class Storage(Multipart):
                 content_type=content_type or meta.content_type,
                 headers=meta.headers if headers is None else headers,
                 forbid_overwrite=forbid_overwrite,
+                acl=acl,
             )
         finally:
             written.discard()

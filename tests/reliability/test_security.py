@@ -75,9 +75,8 @@ def route_request(method: str, level: str, sub: str | None) -> tuple[str | None,
 
 
 ALL_ROUTES = [
-    *ROUTES,
+    *(where for where, route in ROUTES.items() if route.auth == "signature"),
     ("POST", "object", None),
-    ("PUT", "bucket", "acl"),
     ("GET", "object", "tagging"),
 ]
 
