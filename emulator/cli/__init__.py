@@ -252,17 +252,28 @@ def _serve_gunicorn(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
+    from ..devpage import DevPage
+    from ..protocol import cors
     from ..receiver import CallbackReceiver, summary
     from .receiver import FAIL_PREFIX
 
     server = _start_emulator(args).start()
-    for name in args.bucket or ["examplebucket"]:  # the seed's bucket, ready to use
-        server.services.storage.create_bucket(name)
+    buckets = args.bucket or ["examplebucket"]
+    storage = server.services.storage
+    cors_set = []
+    for name in buckets:  # the seed's bucket, ready to use
+        storage.create_bucket(name)
+        if storage.get_bucket_setting(name, "cors") is None:  # never replace the user's rules
+            storage.put_bucket_setting(name, "cors", cors.dumps(cors.LOCAL_DEV))
+            cors_set.append(name)
+    config = server.config
+    page = DevPage(server.url, buckets[0], config.access_key_id, config.access_key_secret)
     receiver = CallbackReceiver(
         args.host,
         args.receiver_port,
         fail_prefix=FAIL_PREFIX,  # POST to <receiver>/fail/... answers 500: the 203 case
         on_callback=lambda callback: print(summary(callback), flush=True),
+        pages=page,
     )
     try:
         receiver.start()
@@ -274,6 +285,10 @@ def _dev(args: argparse.Namespace) -> int:
     )
     print(f"callback receiver listening on {receiver.url}", flush=True)
     print(f"  (a callback URL under {FAIL_PREFIX} answers 500: the 203 case)", flush=True)
+    page.callback_url = receiver.url
+    print(f"direct-upload page on {receiver.url}/ (uploads to {page.bucket})", flush=True)
+    for name in cors_set:
+        print(f"{name}: CORS allows {' and '.join(cors.LOCAL_DEV.rules[0].origins)}", flush=True)
     print("Ctrl-C stops both.", flush=True)
     stop = threading.Event()
     _run_until_interrupted(lambda: stop.wait(), lambda: (receiver.stop(), server.stop()))

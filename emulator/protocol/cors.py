@@ -45,6 +45,20 @@ class CorsConfig:
     vary_given: bool = field(default=False, compare=False)
 
 
+#: What ``ossemu dev`` gives its buckets, so a page on any local port works the first time.
+LOCAL_DEV = CorsConfig(
+    (
+        CorsRule(
+            origins=("http://localhost:*", "http://127.0.0.1:*"),
+            methods=METHODS,
+            headers=("*",),
+            expose=("ETag", "x-oss-request-id", "x-oss-hash-crc64ecma"),
+            max_age=600,
+        ),
+    )
+)
+
+
 def parse_cors(body: bytes) -> CorsConfig:
     """A PutBucketCors body -> :class:`CorsConfig`; OSS's errors for what it refuses."""
     if len(body) > MAX_BODY:
