@@ -94,12 +94,22 @@ def test_seed_runs_as_written_both_when_the_app_answers_and_when_it_fails(live, 
     assert re.fullmatch(pattern, failed.stdout.strip()), (failed.stdout, quoted)
 
 
+def test_cors_and_acl_snippets_and_what_they_print(live):
+    out = run_python(live(block("python", "bucket.put_bucket_cors("))).stdout
+    assert out == "public-read private\n"
+    said = re.search(r"It prints `([^`]+)`", README).group(1)
+    assert out.strip() == said
+    printed = run_shell(live(block("sh", "Access-Control-Request-Method"))).stdout.splitlines()
+    assert printed == ["hello, anyone", "200"]
+    assert "They print `hello, anyone` and `200`." in README
+
+
 def test_fixture_snippet_passes_in_a_users_project(pytester):
     pytester.makepyfile(block("python", "def test_upload_notifies_app"))
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
-@pytest.mark.parametrize("marker", ["import oss2", "import alibabacloud_oss_v2"])
+@pytest.mark.parametrize("marker", ["oss2.AuthV4(", "import alibabacloud_oss_v2"])
 def test_official_python_sdk_snippets(live, marker, oss_client):
     run_python(live(block("python", marker)))
     assert oss_client.get_bucket("examplebucket").list_objects()
