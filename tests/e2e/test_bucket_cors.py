@@ -4,6 +4,8 @@ preflight is answered from them, and every actual response to a matching Origin 
 
 from __future__ import annotations
 
+import json
+import subprocess
 import uuid
 
 import alibabacloud_oss_v2 as oss
@@ -261,3 +263,43 @@ def test_bucket_cors_needs_the_owner_and_an_existing_bucket(oss_emulator, oss2_b
     assert requests.put(url, data=b"<CORSConfiguration/>").status_code == 403
     with pytest.raises(oss2.exceptions.NoSuchBucket):
         oss2_of(oss_emulator, "no-such-bucket-cors").get_bucket_cors()
+
+
+ALI_OSS_CORS = """
+const OSS = require('ali-oss');
+const client = new OSS({ accessKeyId: process.env.AK, accessKeySecret: process.env.SK,
+  bucket: process.env.BUCKET, endpoint: process.env.ENDPOINT, sldEnable: true });
+(async () => {
+  await client.putBucketCORS(process.env.BUCKET, [{
+    allowedOrigin: ['http://localhost:*', 'http://127.0.0.1:*'],
+    allowedMethod: ['GET', 'PUT', 'POST'],
+    allowedHeader: '*',
+    exposeHeader: ['ETag', 'x-oss-request-id'],
+    maxAgeSeconds: '60',
+  }]);
+  const got = await client.getBucketCORS(process.env.BUCKET);
+  console.log(JSON.stringify(got.rules));
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+
+def test_ali_oss_put_and_get_bucket_cors_round_trip(oss_emulator, oss_bucket, ali_oss):
+    node, env = ali_oss
+    env = {
+        **env,
+        "AK": oss_emulator.access_key_id,
+        "SK": oss_emulator.access_key_secret,
+        "BUCKET": oss_bucket.name,
+        "ENDPOINT": oss_emulator.url.replace("127.0.0.1", "localhost"),
+    }
+    result = subprocess.run(
+        [node, "-e", ALI_OSS_CORS], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    (rule,) = json.loads(result.stdout)
+    assert rule["allowedOrigin"] == ["http://localhost:*", "http://127.0.0.1:*"]
+    assert rule["allowedMethod"] == ["GET", "PUT", "POST"]
+    assert rule["allowedHeader"] == "*" and rule["maxAgeSeconds"] == "60"
+    assert rule["exposeHeader"] == ["ETag", "x-oss-request-id"]
+    ok = preflight(f"{oss_emulator.url}/{oss_bucket.name}/k", "http://127.0.0.1:8000", "PUT", "x")
+    assert ok.status_code == 200

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"^```(\w+)\n(.*?)^```", README, flags=re.S | re.M)
-NODE_CACHE = ROOT / ".cache" / "readme-node"
 
 
 def blocks(lang: str, containing: str = "") -> list[str]:
@@ -115,25 +113,8 @@ def test_official_python_sdk_snippets(live, marker, oss_client):
     assert oss_client.get_bucket("examplebucket").list_objects()
 
 
-def test_ali_oss_snippet(live, callback_receiver, oss_client):
-    node, npm = shutil.which("node"), shutil.which("npm")
-    assert node and npm, "Node.js is part of this machine kind; the README's ali-oss code needs it"
-    if not (NODE_CACHE / "node_modules" / "ali-oss").exists():
-        NODE_CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                npm,
-                "install",
-                "--silent",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                str(NODE_CACHE),
-                "ali-oss@6",
-            ],
-            check=True,
-            timeout=300,
-        )
+def test_ali_oss_snippet(live, callback_receiver, oss_client, ali_oss):
+    node, node_env = ali_oss
     script = (
         live(block("js", "require('ali-oss')"))
         + """
@@ -145,11 +126,7 @@ def test_ali_oss_snippet(live, callback_receiver, oss_client):
 })().catch((e) => { console.error(e); process.exit(1); });
 """
     )
-    env = {
-        **os.environ,
-        "NODE_PATH": str(NODE_CACHE / "node_modules"),
-        "CALLBACK_URL": callback_receiver.url,
-    }
+    env = {**node_env, "CALLBACK_URL": callback_receiver.url}
     result = subprocess.run(
         [node, "-e", script], capture_output=True, text=True, timeout=60, env=env
     )
