@@ -64,6 +64,7 @@ from .models import (
     PartResult,
     PutObjectResult,
 )
+from .post_form import PostObjectForm
 from .retry import RetryPolicy
 
 __all__ = [
@@ -101,6 +102,7 @@ __all__ = [
     "ObjectSummary",
     "OssError",
     "PartResult",
+    "PostObjectForm",
     "PreconditionFailed",
     "PutObjectResult",
     "RequestError",

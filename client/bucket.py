@@ -15,6 +15,7 @@ from .download import ObjectStream, read_all, write_atomically
 from .exceptions import ClientError, NoSuchKey, ServerError
 from .models import CommonPrefix, CopyObjectResult, ObjectMeta, ObjectSummary, PutObjectResult
 from .multipart import MultipartOperations
+from .post_object import PostObjectOperations
 from .resumable import resumable_upload
 from .xmlutil import Document, build, content_md5
 
@@ -36,7 +37,7 @@ def _range_header(byte_range: Range) -> str:
     return f"bytes={start}-{'' if end is None else end}"
 
 
-class Bucket(MultipartOperations):
+class Bucket(MultipartOperations, PostObjectOperations):
     """Operations on the objects of one bucket. Get it from ``Client.get_bucket(name)``."""
 
     def put_object(

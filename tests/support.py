@@ -16,6 +16,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
+# PostObject policy vectors (docs/direct-upload.md 1.10): the Java SDK's V1 policy and a V4 one.
+JAVA_SECRET = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+JAVA_POLICY = (
+    "eyJleHBpcmF0aW9uIjoiMjAyMC0wMy0xOVQwMzo0NDowNi40NzZaIiwiY29uZGl0aW9ucyI6W3siYnVja2V0Ijoi"
+    "Z2VuLXBvc3QtcG9saWN5In0sWyJlcSIsIiRrZXkiLCJ1c2VyXC9lcmljXC9cXCR7ZmlsZW5hbWV9Il0sWyJzdGFy"
+    "dHMtd2l0aCIsIiRrZXkiLCJ1c2VyXC9lcmljIl0sWyJzdGFydHMtd2l0aCIsIiR4LW9zcy1tZXRhLXRhZyIsImR1"
+    "bW15X2V0YWciXSxbImNvbnRlbnQtbGVuZ3RoLXJhbmdlIiwxLDEwMjRdXX0="
+)
+V4_POLICY = (
+    "eyJleHBpcmF0aW9uIjoiMjAyMy0xMi0wM1QxMzowMDowMC4wMDBaIiwiY29uZGl0aW9ucyI6W3siYnVja2V0Ijoi"
+    "ZXhhbXBsZWJ1Y2tldCJ9LHsieC1vc3Mtc2lnbmF0dXJlLXZlcnNpb24iOiJPU1M0LUhNQUMtU0hBMjU2In0seyJ4"
+    "LW9zcy1jcmVkZW50aWFsIjoiYWsvMjAyMzEyMDMvY24taGFuZ3pob3Uvb3NzL2FsaXl1bl92NF9yZXF1ZXN0In0s"
+    "eyJ4LW9zcy1kYXRlIjoiMjAyMzEyMDNUMTIxMjEyWiJ9LFsiY29udGVudC1sZW5ndGgtcmFuZ2UiLDEsMTAyNF1d"
+    "fQ=="
+)
+
 
 def b64(data: str | bytes) -> str:
     """Base64 of text (UTF-8) or bytes, as a header value."""
@@ -101,3 +117,27 @@ def read_answer(sock: socket.socket) -> RawResponse:
         chunks.append(chunk)
     sock.close()
     return parse_response(b"".join(chunks))
+
+
+def form_body(
+    fields: Iterable[tuple[str, str]],
+    file: bytes | None = b"",
+    *,
+    filename: str | None = "a.txt",
+    after: Iterable[tuple[str, str]] = (),
+    boundary: str = "9431149156168",
+) -> tuple[bytes, str]:
+    """A multipart/form-data body as a browser sends it (fields, ``file``, then ``after``) and
+    its Content-Type; ``file=None`` leaves the file part out."""
+
+    def part(name: str, value: bytes, extra: str = "") -> bytes:
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"{extra}\r\n\r\n'
+        return head.encode() + value + b"\r\n"
+
+    body = b"".join(part(name, value.encode()) for name, value in fields)
+    if file is not None:
+        extra = f'; filename="{filename}"' if filename is not None else ""
+        body += part("file", file, extra)
+    body += b"".join(part(name, value.encode()) for name, value in after)
+    body += f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"

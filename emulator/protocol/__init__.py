@@ -1,1 +1,2 @@
-"""OSS wire format: no Flask, no disk; may import only the stdlib and itself."""
+"""OSS wire format: no Flask, no disk; may import only the stdlib, ``multipart`` (form.py) and
+itself."""

@@ -4,7 +4,7 @@ Raise deep (``raise NotFound("NoSuchKey", Key=key)``); the app's single error ha
 any :class:`OssError` into the ``<Error>`` XML that real OSS sends. Codes, messages, statuses and
 EC values follow https://www.alibabacloud.com/help/en/oss/user-guide/error-codes and the error
 centre pages (``0002-…`` auth, ``0007-…`` callback, ``0015-…`` bucket, ``0016/0026-…`` object,
-``0042-…`` multipart).
+``0042-…`` multipart, ``0006-…`` PostObject forms and policies).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "Your proposed upload smaller than the minimum allowed size.",
         "0042-00000008",
     ),
+    "FieldItemTooLong": (400, "Your name of form field is too long.", "0006-00000110"),
     "FileAlreadyExists": (
         409,
         "The object you specified already exists and can not be overwritten.",
@@ -43,6 +44,11 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         400,
         "You did not provide the number of bytes specified by the Content-Length HTTP header.",
         "0016-00000212",
+    ),
+    "IncorrectNumberOfFilesInPOSTRequest": (
+        400,
+        "POST requires exactly one file upload per request.",
+        "",
     ),
     "InternalError": (500, "We encountered an internal error. Please try again.", "0000-00000001"),
     "InvalidAccessKeyId": (
@@ -58,6 +64,7 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "The x-oss-hash-crc64ecma you specified does not match what we calculated.",
         "0016-00000107",
     ),
+    "InvalidPolicyDocument": (400, "Invalid Policy: Invalid JSON.", "0006-00000201"),
     "InvalidObjectName": (400, "The specified object is not valid.", "0016-00000005"),
     "InvalidPart": (
         400,
@@ -67,11 +74,21 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     ),
     "InvalidPartOrder": (400, "The list of parts was not in ascending order.", "0042-00000003"),
     "InvalidRange": (416, "The requested range cannot be satisfied", "0016-00000210"),
+    "MalformedPOSTRequest": (
+        400,
+        "The body of your POST request is not well-formed multipart/form-data.",
+        "0006-00000104",
+    ),
     "MalformedXML": (
         400,
         "The XML you provided was not well-formed or did not validate against our published "
         "schema.",
         "0016-00000601",
+    ),
+    "MaxPOSTPreDataLengthExceededError": (
+        400,
+        "Your POST request fields preceding the upload file were too large.",
+        "0006-00000112",
     ),
     "MethodNotAllowed": (
         405,
@@ -101,6 +118,11 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         412,
         "At least one of the pre-conditions you specified did not hold.",
         "0026-00000005",
+    ),
+    "RequestIsNotMultiPartContent": (
+        400,
+        "Bucket POST must be of the enclosure-type multipart/form-data.",
+        "",
     ),
     "RequestTimeTooSkewed": (
         403,

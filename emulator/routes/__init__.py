@@ -6,41 +6,32 @@ documents its API. Known OSS sub-resources the emulator does not implement answe
 
 Each :class:`Route` names how its callers prove who they are (``signature``, ``post-policy``,
 ``none``). :func:`dispatch` authenticates every request first, which yields a
-:class:`~emulator.protocol.auth.Principal`, and then :func:`authorize` decides, in one place,
-once the operation is known: a signed caller is the owner, an anonymous one gets what the
-bucket's and the object's ACLs grant (``routes/acl.py``), and a preflight needs nothing.
+:class:`~emulator.protocol.auth.Principal`, and then :func:`.authorization.authorize` decides,
+in one place, once the operation is known: a signed caller is the owner, an anonymous one gets
+what the bucket's and the object's ACLs grant, and a preflight needs nothing (for a form upload,
+it decides once the handler has read the form's fields).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Literal, NamedTuple
-from urllib.parse import unquote
+from typing import NamedTuple
 
 from flask import Flask, Response, request
 from werkzeug.routing import PathConverter
 
 from ..access_log import OPERATION, request_id_of
-from ..protocol.auth import (
-    ANONYMOUS,
-    SUBRESOURCES,
-    Principal,
-    SignedRequest,
-    authenticate,
-    deny_anonymous,
-)
+from ..protocol.auth import ANONYMOUS, SUBRESOURCES, Principal, SignedRequest, authenticate
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
 from ..services import Services, services
-from . import acl, buckets, control, cors, multipart, objects, service
+from . import acl, buckets, control, cors, multipart, objects, post_object, service
+from .authorization import AuthKind, authorize
 from .body import abort_connection
 from .parsing import OssRequest
 
 Handler = Callable[[OssRequest], Response]
-#: How a caller of the operation proves who it is: a header or URL signature, a signed POST
-#: policy in the form, or nothing (a CORS preflight).
-AuthKind = Literal["signature", "post-policy", "none"]
 
 
 class Route(NamedTuple):
@@ -58,6 +49,7 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
     ("GET", "bucket", "location"): Route("GetBucketLocation", buckets.get_bucket_location),
     ("GET", "bucket", "uploads"): Route("ListMultipartUploads", multipart.list_multipart_uploads),
     ("POST", "bucket", "delete"): Route("DeleteMultipleObjects", objects.delete_multiple_objects),
+    ("POST", "bucket", None): Route("PostObject", post_object.post_object, auth="post-policy"),
     ("PUT", "object", None): Route("PutObject", objects.put_object),
     ("GET", "object", None): Route("GetObject", objects.get_object),
     ("HEAD", "object", None): Route("HeadObject", objects.head_object),
@@ -137,8 +129,19 @@ def dispatch(_path: str = "") -> Response:
     unsupported = not preflight and any(name in _UNSUPPORTED for name in req.args)
     sub = None if preflight else next((s for s in _DISPATCH if s in req.args), None)
     route = None if unsupported else ROUTES.get((req.method, level, sub))
-    # Before the route is known to exist: an unsigned caller learns nothing of the API.
-    authorize(svc, principal, route, req)
+    # Before the route is known to exist: an unsigned caller learns nothing of the API. A form
+    # upload's principal is in its body: its handler asks once it has read the fields.
+    needs = route.auth if route is not None else "signature"
+    if needs != "post-policy":
+        authorize(
+            svc,
+            principal,
+            needs,
+            operation=route.operation if route is not None else None,
+            bucket=req.bucket,
+            key=req.key,
+            copy_source=req.headers.get("x-oss-copy-source"),
+        )
     if unsupported:
         raise OssError("NotImplemented")
     if route is None:
@@ -155,26 +158,6 @@ def _authenticate(svc: Services, req: OssRequest) -> Principal:
     secrets = {svc.config.access_key_id: svc.config.access_key_secret}
     signed = SignedRequest(req.method, req.bucket, req.key, req.query, req.headers)
     return authenticate(signed, secrets, now=svc.clock.now())
-
-
-def authorize(svc: Services, principal: Principal, route: Route | None, req: OssRequest) -> None:
-    """The one decision whether ``principal`` may call ``route`` (None: no such operation).
-
-    Every bucket is owned by the one long-term key: a signed caller may do anything. An
-    anonymous one may call what needs no signature, and what the bucket's and object's ACLs
-    open to everyone (``protocol/acl.py`` decides; a CopyObject also needs its source readable).
-    Policies go here.
-    """
-    needs = route.auth if route is not None else "signature"
-    if not principal.anonymous or needs != "signature":
-        return
-    if route is None or req.bucket is None:
-        raise deny_anonymous()
-    acl.check_anonymous(route.operation, req.bucket, req.key)
-    source = req.headers.get("x-oss-copy-source") if route.operation == "PutObject" else None
-    if source:
-        src_bucket, _, src_key = unquote(source).lstrip("/").partition("/")
-        acl.check_anonymous("GetObject", src_bucket, src_key or None)
 
 
 def _log_name(operation: str, req: OssRequest) -> str:

@@ -29,7 +29,7 @@ class ObjectMeta:
     #: x-oss-meta-*; names lower-cased.
     headers: dict[str, str] = field(default_factory=dict)
     blob: str = ""
-    #: The object's canned ACL (``default``: the bucket's ACL decides).
+    #: Canned object ACL (``x-oss-object-acl``): default, private, public-read, public-read-write.
     acl: str = "default"
 
 

@@ -218,3 +218,20 @@ def test_anonymous_copy_needs_a_readable_source(oss_emulator, bucket):
 def test_anonymous_request_to_a_missing_bucket_is_no_such_bucket(oss_emulator):
     missing = requests.get(f"{oss_emulator.url}/no-such-bucket-anon/k")
     assert missing.status_code == 404 and b"<Code>NoSuchBucket</Code>" in missing.content
+
+
+@pytest.mark.parametrize("bucket_acl", ["public-read", "public-read-write"])
+def test_an_unsigned_form_upload_needs_a_public_read_write_bucket(oss_emulator, bucket, bucket_acl):
+    bucket.put_bucket_acl(bucket_acl)
+    sent = requests.post(
+        url(oss_emulator, bucket),
+        data={"key": "forms/${filename}", "x-oss-object-acl": "public-read"},
+        files={"file": ("anon.txt", b"from a form", "text/plain")},
+    )
+    if bucket_acl == "public-read":
+        assert sent.status_code == 403 and ANYONE_READ.encode() in sent.content
+        assert not bucket.object_exists("forms/anon.txt")
+        return
+    assert sent.status_code == 204, sent.content
+    assert bucket.get_object("forms/anon.txt").read() == b"from a form"
+    assert bucket.get_object_acl("forms/anon.txt").acl == "public-read"

@@ -102,6 +102,24 @@ def test_cors_and_acl_snippets_and_what_they_print(live):
     assert "They print `hello, anyone` and `200`." in README
 
 
+def test_post_object_snippet_signs_a_form_and_uploads_with_it(
+    live, oss_emulator, callback_receiver, oss_client
+):
+    snippet = live(block("python", "bucket.post_object_form("))
+    env = {
+        "OSS_ACCESS_KEY_ID": oss_emulator.access_key_id,
+        "OSS_ACCESS_KEY_SECRET": oss_emulator.access_key_secret,
+    }
+
+    out = run_python(snippet, **env).stdout.splitlines()
+
+    assert out[0].endswith("/examplebucket/")
+    assert out[2] == "{'Status': 'OK'}"
+    (got,) = callback_receiver.wait_for(1)
+    assert got.body == b"object=uploads%2Fhello.txt&uid=42"
+    assert oss_client.get_bucket("examplebucket").get_object("uploads/hello.txt") == b"hello"
+
+
 def test_fixture_snippet_passes_in_a_users_project(pytester):
     pytester.makepyfile(block("python", "def test_upload_notifies_app"))
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -36,7 +36,7 @@ from ossemu.emulator.receiver import CallbackReceiver
 from ossemu.emulator.routes import ROUTES
 from ossemu.emulator.server import EmulatorServer
 from tests.reliability.helpers import ENV, KEY_ID, REGION, SECRET, ServeProcess, raw_request
-from tests.support import b64json, target
+from tests.support import b64json, form_body, target
 
 BUCKET = "guarded"
 WRONG = Signer(Credentials(KEY_ID, "not-the-secret"), "v4", REGION)
@@ -93,6 +93,9 @@ def test_every_route_refuses_unsigned_and_wrongly_signed_requests(
     if addressing == "virtual-hosted" and bucket:
         host = {"Host": f"{bucket}.localhost:{serve.port}"}
         raw_target = "/" + (key or "") + target(None, None, params)[1:]
+    if (method, level, sub) == ("POST", "bucket", None):  # PostObject: an unsigned form
+        body, content_type = form_body([("key", "k")], b"x")
+        host["Content-Type"] = content_type
     sent = {"params": params, "body": body, "sign": False, "raw_target": raw_target}
     unsigned = raw_request(serve.port, method, bucket, key, headers=host, **sent)
     assert (unsigned.status, unsigned.code) == (403, "AccessDenied"), unsigned.body[:300]
