@@ -26,8 +26,11 @@ class Buckets:
     clock: Clock
     region: str
 
-    def create_bucket(self, name: str, *, storage_class: str = "Standard") -> BucketInfo:
-        """PutBucket is idempotent for its owner, as on OSS (an existing bucket keeps its class)."""
+    def create_bucket(
+        self, name: str, *, storage_class: str = "Standard", acl: str | None = None
+    ) -> BucketInfo:
+        """PutBucket is idempotent for its owner, as on OSS (an existing bucket keeps its
+        class); ``acl`` (``x-oss-acl``) is set when given."""
         check_bucket_name(name)
         with self.index.write() as db:
             db.execute(
@@ -35,6 +38,8 @@ class Buckets:
                 " VALUES (?, ?, ?, ?)",
                 (name, self.clock.now(), self.region, storage_class),
             )
+            if acl is not None:
+                settings.put(db, name, "acl", acl)
             row = db.execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
         return bucket_from_row(row)
 

@@ -87,8 +87,8 @@ def _adopt_records(db: sqlite3.Connection, blobs: BlobStore, region: str) -> Reb
     for name, r in newest.values():
         db.execute(
             "INSERT OR REPLACE INTO objects (bucket, key, blob, size, etag, crc64, content_md5,"
-            " content_type, object_type, last_modified, headers, storage_class, tags)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " content_type, object_type, last_modified, headers, storage_class, tags, acl)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 r["bucket"],
                 r["key"],
@@ -103,6 +103,7 @@ def _adopt_records(db: sqlite3.Connection, blobs: BlobStore, region: str) -> Reb
                 _json(r["headers"]),
                 r.get("storage_class", "Standard"),  # records from before storage classes
                 _json(r.get("tags", {})),
+                r.get("acl", "default"),
             ),
         )
     uploads = set()

@@ -34,7 +34,7 @@ def path_for(blob_path: Path | str) -> Path:
 
 
 def object_record(meta: ObjectMeta, stored_headers: dict[str, str]) -> dict[str, Any]:
-    """``stored_headers``: the headers as the index keeps them (ACL and link target included)."""
+    """``stored_headers``: the headers as the index keeps them (a link's target included)."""
     return {
         "v": VERSION,
         "kind": "object",
@@ -50,6 +50,7 @@ def object_record(meta: ObjectMeta, stored_headers: dict[str, str]) -> dict[str,
         "headers": stored_headers,
         "storage_class": meta.storage_class,
         "tags": meta.tags,
+        "acl": meta.acl,
     }
 
 

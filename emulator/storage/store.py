@@ -285,6 +285,16 @@ class Storage(Multipart, Buckets):
                 continue  # replaced between the lookup and the open: look again
         raise NotFound("NoSuchKey", Key=key)
 
+    def put_object_acl(self, bucket: str, key: str, acl: str) -> None:
+        """PutObjectAcl: the object's bytes and metadata stay as they are."""
+        with self.index.write() as db:
+            require_bucket(db, bucket)
+            done = db.execute(
+                "UPDATE objects SET acl = ? WHERE bucket = ? AND key = ?", (acl, bucket, key)
+            ).rowcount
+        if not done:
+            raise NotFound("NoSuchKey", Key=key)
+
     def delete_object(self, bucket: str, key: str) -> bool:
         with self.index.write() as db:
             require_bucket(db, bucket)
@@ -319,6 +329,7 @@ class Storage(Multipart, Buckets):
         forbid_overwrite: bool = False,
         storage_class: str | None = None,
         tags: dict[str, str] | None = None,
+        acl: str = "default",
     ) -> ObjectMeta:
         """Copy bytes into a new blob; ``headers=None`` keeps the source's metadata (COPY),
         ``tags=None`` its tags, ``storage_class=None`` takes the destination bucket's."""
@@ -341,6 +352,7 @@ class Storage(Multipart, Buckets):
                 forbid_overwrite=forbid_overwrite,
                 storage_class=storage_class,
                 tags=meta.tags if tags is None else tags,
+                acl=acl,
             )
         finally:
             written.discard()
