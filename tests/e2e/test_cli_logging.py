@@ -164,9 +164,11 @@ def test_json_format_under_ossemu_dev_covers_the_receivers_lines(tmp_path):
     )
     try:
         # Read here, all of them: communicate() would not see what readline() has buffered.
-        started = [parse(proc.stdout.readline()) for _ in range(4)]
+        started = [parse(proc.stdout.readline()) for _ in range(6)]
         url, receiver_url = started[0]["url"], started[1]["receiver_url"]
-        assert started[3]["message"] == "Ctrl-C stops both."
+        assert started[3]["message"].startswith("direct-upload page on ")
+        assert started[4]["message"].startswith("examplebucket: CORS allows ")
+        assert started[5]["message"] == "Ctrl-C stops both."
         with Client(url, KEY_ID, SECRET) as client:
             bucket = client.get_bucket("examplebucket")
             bucket.put_object(

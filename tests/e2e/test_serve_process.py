@@ -139,7 +139,8 @@ def test_status_lines_read_as_oss_writes_them(tmp_path, server):
     port = int(url.rsplit(":", 1)[1])
     sent = {
         "GET /_ossemu/health": "HTTP/1.1 200 OK",
-        "GET /no-such-bucket/k": "HTTP/1.1 403 Forbidden",  # unsigned
+        "GET /no-such-bucket/k": "HTTP/1.1 404 Not Found",  # NoSuchBucket, before any ACL
+        "PUT /new-bucket": "HTTP/1.1 403 Forbidden",  # unsigned: only the owner creates
         "DELETE /_ossemu/faults": "HTTP/1.1 204 No Content",
     }
     try:

@@ -191,10 +191,10 @@ def test_an_error_before_the_body_is_read_closes_and_says_so(server, size):
     # connection the server has dropped (RemoteDisconnected).
     url = f"http://127.0.0.1:{server.port}{target('no-such-bucket', 'k')}"
     with requests.Session() as session:
-        refused = session.put(url, data=b"x" * size, timeout=30)  # unsigned: refused at once
-        assert refused.status_code == 403 and refused.headers["Connection"] == "close"
+        refused = session.put(url, data=b"x" * size, timeout=30)  # NoSuchBucket: refused at once
+        assert refused.status_code == 404 and refused.headers["Connection"] == "close"
         again = session.put(url, data=b"y", timeout=30)
-        assert again.status_code == 403
+        assert again.status_code == 404
 
 
 def test_an_answer_after_the_body_was_read_keeps_the_connection_under_gunicorn(server):

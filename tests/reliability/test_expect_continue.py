@@ -52,8 +52,9 @@ def test_a_badly_signed_upload_gets_403_before_sending_its_body(server):
 
 
 def test_an_unknown_operation_is_refused_before_the_body(server):
-    headers = signed_headers("PUT", BUCKET, "expect-odd", [("acl", "")])
-    head = _head(server, "expect-odd", headers).replace(b"expect-odd HTTP", b"expect-odd?acl HTTP")
+    headers = signed_headers("PUT", BUCKET, "expect-odd", [("replication", "")])
+    odd = b"expect-odd?replication HTTP"
+    head = _head(server, "expect-odd", headers).replace(b"expect-odd HTTP", odd)
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.sendall(head)
         first = _first_answer(s)
