@@ -117,11 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         if "fixtures" in selected:
             fixtures_check = fixture_cost.fixture_cost(settings.runs, 50, fixtures)
 
-    command = (
-        "make bench"
-        if not argv and not args.quick
-        else "python -m bench " + shlex.join(argv or sys.argv[1:])
-    )
+    given = sys.argv[1:] if argv is None else argv
+    command = "make bench" if not given else "python -m bench " + shlex.join(given)
     sections = _sections(
         main_results, serving, uploads, startup, post_forms, settings, command, started
     )
