@@ -24,7 +24,17 @@ from .report import Results, machine_line, write
 from .targets import check_targets
 from .tools import BENCH_DIR, find_tools
 
-WORKLOADS = ("small", "big", "callback", "listing", "resumable", "startup", "serving", "fixtures")
+WORKLOADS = (
+    "small",
+    "big",
+    "post",
+    "callback",
+    "listing",
+    "resumable",
+    "startup",
+    "serving",
+    "fixtures",
+)
 MAIN = Spec("ossemu", "gunicorn", default_workers(), 8)  # what `ossemu serve` runs here
 ONE_WORKER = Spec("ossemu", "gunicorn", 1, 8)  # `ossemu serve --workers 1`
 SERVING = (
@@ -79,17 +89,22 @@ def main(argv: list[str] | None = None) -> int:
     peers += [Spec("nginx")] if tools.nginx else []
 
     main_results, serving, uploads, startup = Results(), Results(), Results(), Results()
+    post_forms = Results()
     fixtures, fixtures_check = Results(), ""
     main_results.notes.extend(tools.notes)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-", dir=args.out) as tmp:
         scratch = Path(tmp)
-        big = bigio.make_file(scratch / "big.bin", settings.big_size) if "big" in selected else None
+        big = None
+        if selected & {"big", "post"}:
+            big = bigio.make_file(scratch / "big.bin", settings.big_size)
         for spec in peers:
             _run_peer(spec, selected, settings, main_results, tools, args.out, big)
         if "serving" in selected:
             for spec in SERVING:
                 _run_peer(spec, {"small"}, settings, serving, tools, args.out, None)
+        if "post" in selected and big is not None:
+            _post(settings, post_forms, tools, args.out, big)
         if "resumable" in selected:
             source = bigio.make_file(scratch / "resumable.bin", settings.resumable_size)
             peer = start(MAIN, tools, args.out)
@@ -102,12 +117,11 @@ def main(argv: list[str] | None = None) -> int:
         if "fixtures" in selected:
             fixtures_check = fixture_cost.fixture_cost(settings.runs, 50, fixtures)
 
-    command = (
-        "make bench"
-        if not argv and not args.quick
-        else "python -m bench " + shlex.join(argv or sys.argv[1:])
+    given = sys.argv[1:] if argv is None else argv
+    command = "make bench" if not given else "python -m bench " + shlex.join(given)
+    sections = _sections(
+        main_results, serving, uploads, startup, post_forms, settings, command, started
     )
-    sections = _sections(main_results, serving, uploads, startup, settings, command, started)
     if fixtures.figures:
         body = fixtures.table("ossemu") + "\n\n" + fixtures_check
         sections.insert(-1, ("Plugin fixtures: a callback test against an upload-only test", body))
@@ -155,7 +169,20 @@ def _run_peer(spec, selected, settings, results, tools, out, big) -> None:  # ty
         peer.stop()
 
 
-def _sections(main_results, serving, uploads, startup, settings, command, started):  # type: ignore[no-untyped-def]
+def _post(settings, results, tools, out, big) -> None:  # type: ignore[no-untyped-def]
+    """PostObject beside PutObject, ossemu only: no peer speaks PostObject."""
+    print(f"-- {MAIN.label}: post (PostObject beside PutObject)", flush=True)
+    peer = start(MAIN, tools, out)
+    try:
+        workloads.post_forms(peer, settings, results, big)
+    except Exception as e:  # noqa: BLE001 - one failure must not lose the other figures
+        results.notes.append(f"{MAIN.label} post failed: {e} (log: {peer.proc.log_path})")
+        print(f"   post failed: {e}", flush=True)
+    finally:
+        peer.stop()
+
+
+def _sections(main_results, serving, uploads, startup, post_forms, settings, command, started):  # type: ignore[no-untyped-def]
     s = settings
     head = (
         f"# ossemu benchmark\n\nMachine: {machine_line()}  \nCommand: `{command}`  \n"
@@ -180,6 +207,13 @@ def _sections(main_results, serving, uploads, startup, settings, command, starte
             sections.append(
                 ("Serving choice: 4 KiB req/s by WSGI server", merged.table(MAIN.label))
             )
+    if post_forms.figures:
+        sections.append(
+            (
+                f"PostObject beside PutObject, {MAIN.label} (÷ column: PostObject / PutObject)",
+                post_forms.table("PostObject"),
+            )
+        )
     if uploads.figures:
         sections.append(("Resumable upload, same emulator", uploads.table("ossemu client")))
     if startup.figures:
@@ -188,7 +222,7 @@ def _sections(main_results, serving, uploads, startup, settings, command, starte
         (
             f"Targets: `ossemu serve` (its default here: {MAIN.workers} workers x "
             f"{MAIN.threads} threads)",
-            check_targets(main_results, uploads, startup, MAIN.label, s),
+            check_targets(main_results, uploads, startup, MAIN.label, s, post_forms),
         )
     )
     if MAIN != ONE_WORKER and main_results.get(
@@ -200,7 +234,7 @@ def _sections(main_results, serving, uploads, startup, settings, command, starte
                 check_targets(main_results, uploads, startup, ONE_WORKER.label, s),
             )
         )
-    notes = main_results.notes + serving.notes + uploads.notes
+    notes = main_results.notes + serving.notes + uploads.notes + post_forms.notes
     if notes:
         sections.append(("Notes from this run", "\n".join(f"- {n}" for n in notes)))
     return sections

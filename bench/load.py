@@ -22,7 +22,7 @@ from .procs import HOST
 
 # wrk runs one Lua state per thread: each walks the target list from its own offset.
 _WRK_SCRIPT = r"""
-local targets, method, body, offset, step = {}, "GET", nil, 0, 1
+local targets, bodies, method, body, offset, step = {}, {}, "GET", nil, 0, 1
 local threads = {}
 function setup(thread)
   thread:set("id", #threads)
@@ -38,11 +38,17 @@ function init(args)
     local name, value = args[5]:match("^([^:]+):%s*(.*)$")
     wrk.headers[name] = value
   end
+  local each = tonumber(args[6]) or 0
+  if each > 0 then
+    for i = 0, math.floor(#body / each) - 1 do
+      bodies[i + 1] = body:sub(i * each + 1, (i + 1) * each)
+    end
+  end
 end
 function request()
-  local t = targets[offset % #targets + 1]
+  local i = offset % #targets + 1
   offset = offset + step
-  return wrk.format(method, t, nil, body)
+  return wrk.format(method, targets[i], nil, bodies[i] or body)
 end
 function done(summary, latency, requests)
   local e = summary.errors
@@ -84,19 +90,26 @@ def run(
     once: bool = False,
     tool: str = "wrk",
     headers: dict[str, str] | None = None,
+    bodies: list[bytes] | None = None,
 ) -> LoadResult:
     """Send ``method`` requests over ``connections`` for ``duration`` s. ``once``: each target
-    once (still bounded by ``duration``), always by the Python generator: wrk cannot stop early."""
+    once (still bounded by ``duration``), always by the Python generator: wrk cannot stop early.
+    ``bodies``: one body per target, all of one length (PostObject forms), instead of ``body``."""
+    if bodies is not None and (len(bodies) != len(targets) or len({len(b) for b in bodies}) != 1):
+        raise ValueError("bodies: one per target, all of the same length")
+    per_target = bodies or [body]
     if tool == "wrk" and not once:  # wrk runs for its whole duration even when done
-        return _run_wrk(port, method, targets, body, connections, duration, headers or {})
-    return _run_python(port, method, targets, body, connections, duration, once, headers or {})
+        return _run_wrk(port, method, targets, per_target, connections, duration, headers or {})
+    return _run_python(
+        port, method, targets, per_target, connections, duration, once, headers or {}
+    )
 
 
 def _run_wrk(
     port: int,
     method: str,
     targets: list[str],
-    body: bytes,
+    bodies: list[bytes],
     connections: int,
     duration: float,
     headers: dict[str, str],
@@ -108,7 +121,7 @@ def _run_wrk(
         script, listing, payload = Path(tmp, "s.lua"), Path(tmp, "targets"), Path(tmp, "body")
         script.write_text(_WRK_SCRIPT)
         listing.write_text("\n".join(targets) + "\n")
-        payload.write_bytes(body)
+        payload.write_bytes(b"".join(bodies))
         argv = [
             "wrk",
             f"-t{threads}",
@@ -122,9 +135,10 @@ def _run_wrk(
             "--",
             method,
             str(listing),
-            str(payload) if body else "",
+            str(payload) if bodies[0] else "",
             str(threads),
             "".join(f"{k}: {v}" for k, v in headers.items()),
+            str(len(bodies[0])) if len(bodies) > 1 else "0",
         ]
         out = subprocess.run(
             argv,
@@ -148,7 +162,7 @@ def _worker(
     port: int,
     method: str,
     targets: list[str],
-    body: bytes,
+    bodies: list[bytes],
     threads: int,
     deadline: float,
     start: int,
@@ -167,13 +181,14 @@ def _worker(
         bad = 0
         index = offset
         stride = step * threads
-        headers = {"Content-Length": str(len(body))} if method in ("PUT", "POST") else {}
+        headers = {"Content-Length": str(len(bodies[0]))} if method in ("PUT", "POST") else {}
         headers.update(extra)
         tries = 0
         while time.monotonic() < deadline and (not once or index < len(targets)):
             t0 = time.perf_counter()
             ok = False
             try:
+                body = bodies[index % len(bodies)]
                 conn.request(method, targets[index % len(targets)], body or None, headers)
                 resp = conn.getresponse()
                 resp.read()
@@ -208,7 +223,7 @@ def _run_python(
     port: int,
     method: str,
     targets: list[str],
-    body: bytes,
+    bodies: list[bytes],
     connections: int,
     duration: float,
     once: bool,
@@ -226,7 +241,7 @@ def _run_python(
                 port,
                 method,
                 targets,
-                body,
+                bodies,
                 connections // procs,
                 deadline,
                 i,

@@ -7,7 +7,14 @@ from collections.abc import Callable
 from .report import Results
 
 
-def check_targets(main: Results, uploads: Results, startup: Results, us: str, s) -> str:  # type: ignore[no-untyped-def]
+def check_targets(  # type: ignore[no-untyped-def]
+    main: Results,
+    uploads: Results,
+    startup: Results,
+    us: str,
+    s,
+    post_forms: Results | None = None,
+) -> str:
     floor = us.replace("ossemu", "floor")
     put = f"4 KiB PUT, {s.connections} conns"
     get = f"4 KiB GET, {s.connections} conns"
@@ -72,6 +79,8 @@ def check_targets(main: Results, uploads: Results, startup: Results, us: str, s)
     )
     boot = startup.get("fixture start-up (in-process Werkzeug)", "ms, new data dir", "ossemu")
     rows.append(("fixture start-up < 300 ms (new data dir)", boot, lambda v: v < 300, " ms"))
+    if post_forms is not None:  # measured on the default server only
+        rows += _post_rows(post_forms, f"4 KiB, {s.connections} conns", big)
     lines = ["| target | this run | met |", "|---|---|---|"]
     for text, value, ok, unit in rows:
         if value is None:
@@ -79,3 +88,38 @@ def check_targets(main: Results, uploads: Results, startup: Results, us: str, s)
         else:
             lines.append(f"| {text} | {value:.2f}{unit} | {'yes' if ok(value) else 'NO'} |")
     return "\n".join(lines)
+
+
+def _post_rows(
+    forms: Results, small: str, big: str
+) -> list[tuple[str, float | None, Callable[[float], bool], str]]:
+    """Issue 13: PostObject at >= 80% of PutObject's figures in the same run, and a big form
+    upload growing the server's memory by < 50 MB."""
+
+    def share(workload: str, metric: str) -> float | None:
+        post, put = (
+            forms.get(workload, metric, "PostObject"),
+            forms.get(workload, metric, "PutObject"),
+        )
+        return post / put if post and put else None
+
+    return [
+        (
+            "4 KiB PostObject >= 80% of PutObject (req/s)",
+            share(small, "req/s"),
+            lambda v: v >= 0.8,
+            "x",
+        ),
+        (
+            f"{big} PostObject >= 80% of PutObject (MB/s)",
+            share(big, "MB/s"),
+            lambda v: v >= 0.8,
+            "x",
+        ),
+        (
+            f"{big} PostObject: server memory growth < 50 MB",
+            forms.get(big, "server RSS growth MB", "PostObject"),
+            lambda v: v < 50,
+            " MB",
+        ),
+    ]

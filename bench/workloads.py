@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import bigio, load
+from . import bigio, forms, load
 from .peers import KEY_ID, SECRET, Peer
 from .procs import HOST, MemorySampler, Proc, free_port
 from .report import Results
@@ -95,6 +95,78 @@ def big_object(peer: Peer, s: Settings, results: Results, source: Path) -> None:
             seconds = bigio.get_to_nowhere(peer.port, target, size, peer.targets.headers)
         results.add(f"{name} GET", "MB/s", label, size / seconds / 1e6)
         results.add(f"{name} GET", "server RSS growth MB", label, mem.growth_mb, False)
+
+
+def post_forms(peer: Peer, s: Settings, results: Results, source: Path) -> None:
+    """PostObject beside PutObject on one server, by one load tool, in turns (the order flips
+    each run, so the shared machine's load weighs on both alike): 4 KiB uploads of 1,000 keys
+    over ``connections`` for ``duration``, then one upload of ``source`` each, with the server's
+    memory growth. Columns ``PostObject`` and ``PutObject``; the ratio is the table's ÷ column."""
+    bucket = "forms"
+    peer.create_bucket(bucket)
+    form = forms.sign(peer.url, KEY_ID, SECRET, bucket, "post/")
+    keys = [f"obj-{i:05d}" for i in range(SMALL_KEYS)]
+    data = b"x" * SMALL
+    loads = {
+        "PUT": (peer.targets.paths("PUT", bucket, keys), None, peer.targets.headers),
+        "POST": (
+            [f"/{bucket}"] * len(keys),
+            [form.body(f"post/{k}", data) for k in keys],
+            {**peer.targets.headers, "Content-Type": form.content_type},
+        ),
+    }
+    for method, (targets, bodies, headers) in loads.items():  # every upload an overwrite
+        filled = load.run(
+            peer.port,
+            method,
+            targets,
+            body=data,
+            bodies=bodies,
+            connections=s.connections,
+            duration=120,
+            once=True,
+            tool=s.tool,
+            headers=headers,
+        )
+        if filled.errors or filled.requests < len(keys):
+            raise RuntimeError(f"{peer.spec.label}: filling by {method} failed: {filled}")
+    small = f"4 KiB, {s.connections} conns"
+    big = f"{source.stat().st_size // 2**20} MiB"
+    size = source.stat().st_size
+    for run in range(s.runs):
+        order = ("PUT", "POST") if run % 2 == 0 else ("POST", "PUT")
+        for method in order:
+            column = "PutObject" if method == "PUT" else "PostObject"
+            targets, bodies, headers = loads[method]
+            r = load.run(
+                peer.port,
+                method,
+                targets,
+                body=data,
+                bodies=bodies,
+                connections=s.connections,
+                duration=s.duration,
+                tool=s.tool,
+                headers=headers,
+            )
+            results.add(small, "req/s", column, r.rps)
+            results.add(small, "p50 ms", column, r.p50_ms, higher_is_better=False)
+            results.add(small, "p99 ms", column, r.p99_ms, higher_is_better=False)
+            if r.errors:
+                results.notes.append(f"{column} 4 KiB: {r.errors} errors of {r.requests}")
+            time.sleep(0.5)
+        for method in order:
+            column = "PutObject" if method == "PUT" else "PostObject"
+            with MemorySampler(peer.pid) as mem:
+                if method == "PUT":
+                    target = peer.targets.path("PUT", bucket, f"big-{run}")
+                    seconds = bigio.put_file(peer.port, target, source, peer.targets.headers)
+                else:
+                    seconds = forms.post_file(
+                        peer.port, f"/{bucket}", form, f"post/big-{run}", source
+                    )
+            results.add(big, "MB/s", column, size / seconds / 1e6)
+            results.add(big, "server RSS growth MB", column, mem.growth_mb, False)
 
 
 def callback_overhead(peer: Peer, s: Settings, results: Results, logs: Path) -> None:
