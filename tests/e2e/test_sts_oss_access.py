@@ -25,6 +25,17 @@ def scoped(oss_sts_credentials, oss_bucket):
     return oss_sts_credentials(PREFIX, actions=actions, bucket=oss_bucket.name)
 
 
+def session_client(oss_emulator, creds, version: str) -> Client:
+    """Our client holding the session's key, secret and SecurityToken."""
+    return Client(
+        oss_emulator.url,
+        creds.access_key_id,
+        creds.access_key_secret,
+        security_token=creds.security_token,
+        signature_version=version,
+    )
+
+
 def stored(bucket, key: str) -> bool:
     return any(o.key == key for o in bucket.list_objects(key))
 
@@ -33,13 +44,7 @@ def stored(bucket, key: str) -> bool:
 def test_our_client_with_security_token_uploads_in_scope_only(
     oss_emulator, oss_bucket, scoped, version
 ):
-    client = Client(
-        oss_emulator.url,
-        scoped.access_key_id,
-        scoped.access_key_secret,
-        security_token=scoped.security_token,
-        signature_version=version,
-    )
+    client = session_client(oss_emulator, scoped, version)
     bucket = client.get_bucket(oss_bucket.name)
     bucket.put_object(f"{PREFIX}a.txt", b"mine")
     assert bucket.get_object(f"{PREFIX}a.txt") == b"mine"
@@ -59,13 +64,7 @@ def test_our_client_with_security_token_uploads_in_scope_only(
 
 @pytest.mark.parametrize("version", ["v1", "v4"])
 def test_our_client_presigned_urls_carry_the_token(oss_emulator, oss_bucket, scoped, version):
-    client = Client(
-        oss_emulator.url,
-        scoped.access_key_id,
-        scoped.access_key_secret,
-        security_token=scoped.security_token,
-        signature_version=version,
-    )
+    client = session_client(oss_emulator, scoped, version)
     bucket = client.get_bucket(oss_bucket.name)
     put_url = bucket.sign_url("PUT", f"{PREFIX}via-url.txt", 600)
     assert ("security-token=" if version == "v1" else "x-oss-security-token=") in put_url
@@ -224,13 +223,7 @@ def test_explicit_deny_in_the_session_policy_wins(oss_emulator, oss_bucket, oss_
 def test_browser_form_signed_with_temporary_credentials_uploads_in_scope_only(
     oss_emulator, oss_bucket, scoped, version
 ):
-    client = Client(
-        oss_emulator.url,
-        scoped.access_key_id,
-        scoped.access_key_secret,
-        security_token=scoped.security_token,
-        signature_version=version,
-    )
+    client = session_client(oss_emulator, scoped, version)
     bucket = client.get_bucket(oss_bucket.name)
     mine = bucket.post_object_form(f"{PREFIX}${{filename}}", expires=600)
     assert mine.fields["x-oss-security-token"] == scoped.security_token
