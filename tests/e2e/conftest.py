@@ -6,7 +6,6 @@ import os
 import shutil
 import socket
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from filelock import FileLock
 
 from ossemu.emulator.cli import main
+from tests.e2e.sdk_clients import oss2_bucket_on, v2_bucket_on
 
 NODE_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "readme-node"
 
@@ -56,36 +56,18 @@ def closed_port() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
-def _unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
 @pytest.fixture(params=["v1", "v4"])
 def oss2_bucket(request, oss_emulator) -> Iterator[oss2.Bucket]:
     """A fresh bucket through oss2, signed with V1 ``Auth`` and with ``AuthV4``."""
-    auth_class = oss2.Auth if request.param == "v1" else oss2.AuthV4
-    auth = auth_class(oss_emulator.access_key_id, oss_emulator.access_key_secret)
-    bucket = oss2.Bucket(auth, oss_emulator.url, _unique("oss2"), region="cn-hangzhou")
-    bucket.create_bucket()
-    yield bucket
-    oss_emulator.services.storage.drop_bucket(bucket.bucket_name)
+    with oss2_bucket_on(oss_emulator, request.param) as bucket:
+        yield bucket
 
 
 @pytest.fixture(params=["v4", "v1"])
 def v2_client(request, oss_emulator) -> Iterator[tuple[oss.Client, str]]:
     """An alibabacloud-oss-v2 client (V4 and V1 signing) and a fresh bucket's name."""
-    cfg = oss.config.load_default()
-    cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(
-        oss_emulator.access_key_id, oss_emulator.access_key_secret
-    )
-    cfg.region = "cn-hangzhou"
-    cfg.endpoint = oss_emulator.url
-    cfg.signature_version = request.param
-    client = oss.Client(cfg)
-    name = _unique("v2")
-    client.put_bucket(oss.PutBucketRequest(bucket=name))
-    yield client, name
-    oss_emulator.services.storage.drop_bucket(name)
+    with v2_bucket_on(oss_emulator, request.param) as pair:
+        yield pair
 
 
 @pytest.fixture(scope="session")

@@ -26,19 +26,6 @@ POLICY = {
 }
 
 
-@pytest.fixture(params=["v1", "v4"])
-def oss2_bucket(request, oss_emulator):
-    auth = (oss2.Auth if request.param == "v1" else oss2.AuthV4)(
-        oss_emulator.access_key_id, oss_emulator.access_key_secret
-    )
-    bucket = oss2.Bucket(
-        auth, oss_emulator.url, f"cfg-{uuid.uuid4().hex[:12]}", region="cn-hangzhou"
-    )
-    bucket.create_bucket()
-    yield bucket
-    oss_emulator.services.storage.drop_bucket(bucket.bucket_name)
-
-
 @pytest.fixture
 def v2(oss_emulator):
     cfg = oss.config.load_default()

@@ -27,19 +27,6 @@ def opened(body: bytes) -> Image.Image:
     return Image.open(io.BytesIO(body))
 
 
-@pytest.fixture(params=["v1", "v4"])
-def oss2_bucket(request, oss_emulator):
-    auth = (oss2.Auth if request.param == "v1" else oss2.AuthV4)(
-        oss_emulator.access_key_id, oss_emulator.access_key_secret
-    )
-    bucket = oss2.Bucket(
-        auth, oss_emulator.url, f"img-{uuid.uuid4().hex[:12]}", region="cn-hangzhou"
-    )
-    bucket.create_bucket()
-    yield bucket
-    oss_emulator.services.storage.drop_bucket(bucket.bucket_name)
-
-
 def test_oss2_thumbnail_of_an_upload(oss2_bucket):
     oss2_bucket.put_object("photo.png", picture())
     got = oss2_bucket.get_object("photo.png", process="image/resize,w_100")
