@@ -51,6 +51,7 @@ from .listing import list_objects
 from .models import BucketInfo, ListPage, ObjectMeta
 from .multipart import Multipart
 from .names import check_bucket_name, check_object_key
+from .usage import bucket_usage
 
 MAX_PUT_SIZE = 5 * 1024**3
 
@@ -171,6 +172,10 @@ class Storage(Multipart):
         )
         buckets = [bucket_from_row(r) for r in rows[:max_keys]]
         return buckets, len(rows) > max_keys
+
+    def usage(self, bucket: str) -> tuple[int, int]:
+        """(objects, bytes) stored in ``bucket``."""
+        return bucket_usage(self.index.read(), bucket)
 
     def get_bucket_setting(self, bucket: str, name: str) -> str | None:
         """A bucket's setting (``acl``, ``cors``…), None when unset or when there is no such
