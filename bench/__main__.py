@@ -18,13 +18,16 @@ from pathlib import Path
 
 from ossemu.emulator.cli import default_workers
 
-from . import bigio, fixture_cost, workloads
+from . import bigio, fixture_cost, inspector, workloads
 from .peers import Spec, start
 from .report import Results, machine_line, write
 from .targets import check_targets
 from .tools import BENCH_DIR, find_tools
 
-WORKLOADS = ("small", "big", "callback", "listing", "resumable", "startup", "serving", "fixtures")
+WORKLOADS = (
+    *("small", "big", "callback", "listing", "resumable", "startup", "serving", "fixtures"),
+    "inspector",
+)
 MAIN = Spec("ossemu", "gunicorn", default_workers(), 8)  # what `ossemu serve` runs here
 ONE_WORKER = Spec("ossemu", "gunicorn", 1, 8)  # `ossemu serve --workers 1`
 SERVING = (
@@ -80,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     main_results, serving, uploads, startup = Results(), Results(), Results(), Results()
     fixtures, fixtures_check = Results(), ""
+    inspected = Results()
     main_results.notes.extend(tools.notes)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-", dir=args.out) as tmp:
@@ -101,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
             workloads.startup(settings, startup)
         if "fixtures" in selected:
             fixtures_check = fixture_cost.fixture_cost(settings.runs, 50, fixtures)
+        if "inspector" in selected:
+            print("-- inspector: 100,000 objects, a full journal", flush=True)
+            inspector.inspector(args.out, inspected, settings.runs)
 
     command = (
         "make bench"
@@ -111,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     if fixtures.figures:
         body = fixtures.table("ossemu") + "\n\n" + fixtures_check
         sections.insert(-1, ("Plugin fixtures: a callback test against an upload-only test", body))
+    if inspected.figures:
+        body = inspected.table("ossemu") + "\n\n" + inspector.verdict(inspected)
+        sections.insert(-1, ("Inspector reads: 100,000 objects, a journal at its cap", body))
     for title, body in sections:
         print(f"\n## {title}\n\n{body}" if title else body)
     full = not args.quick and not args.only and settings.runs >= 3
