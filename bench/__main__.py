@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         sections.insert(-1, ("Plugin fixtures: a callback test against an upload-only test", body))
     if inspected.figures:
         body = inspected.table("ossemu") + "\n\n" + inspector.verdict(inspected)
-        sections.insert(-1, ("Inspector reads: 100,000 objects, a journal at its cap", body))
+        at = next((i for i, (t, _) in enumerate(sections) if t.startswith("Notes")), len(sections))
+        sections.insert(at, ("Inspector reads: 100,000 objects, a journal at its cap", body))
     for title, body in sections:
         print(f"\n## {title}\n\n{body}" if title else body)
     full = not args.quick and not args.only and settings.runs >= 3
@@ -194,13 +195,14 @@ def _sections(main_results, serving, uploads, startup, settings, command, starte
         sections.append(("Resumable upload, same emulator", uploads.table("ossemu client")))
     if startup.figures:
         sections.append(("Fixture start-up", startup.table("ossemu")))
-    sections.append(
-        (
-            f"Targets: `ossemu serve` (its default here: {MAIN.workers} workers x "
-            f"{MAIN.threads} threads)",
-            check_targets(main_results, uploads, startup, MAIN.label, s),
+    if main_results.figures or uploads.figures or startup.figures:
+        sections.append(
+            (
+                f"Targets: `ossemu serve` (its default here: {MAIN.workers} workers x "
+                f"{MAIN.threads} threads)",
+                check_targets(main_results, uploads, startup, MAIN.label, s),
+            )
         )
-    )
     if MAIN != ONE_WORKER and main_results.get(
         f"4 KiB GET, {s.connections} conns", "req/s", ONE_WORKER.label
     ):
