@@ -96,12 +96,14 @@ def trigger(
 
 
 def verify_attempt(public_key: RSAPublicKey, attempt: Mapping[str, Any]) -> dict[str, Any]:
-    """Whether the request journalled in ``attempt`` carries a signature that verifies, with
-    the string an app server must check it against (what its verifier should compute)."""
+    """Whether the request journalled in ``attempt`` carries a signature that verifies, and
+    what an app server signs: ``signed_prefix``, then a line feed, then the body as sent."""
     request = attempt.get("request") or {}
-    headers = {str(name).lower(): str(value) for name, value in request.get("headers") or []}
     if request.get("body_truncated"):
         return {"verified": None, "why": "the journal kept only part of the body"}
+    authorization = next(
+        (str(v) for k, v in request.get("headers") or [] if str(k).lower() == "authorization"), ""
+    )
     body = (
         base64.b64decode(request["body_base64"])
         if "body_base64" in request
@@ -109,9 +111,14 @@ def verify_attempt(public_key: RSAPublicKey, attempt: Mapping[str, Any]) -> dict
     )
     target = urlsplit(str(request.get("target") or "/"))
     signed = string_to_sign(target.path or "/", target.query, body)
+    prefix = signed[: len(signed) - len(body) - 1].decode("utf-8", "replace")
     try:
-        signature = base64.b64decode(headers.get("authorization", ""), validate=True)
+        signature = base64.b64decode(authorization, validate=True)
         public_key.verify(signature, signed, padding.PKCS1v15(), hashes.MD5())
     except (InvalidSignature, ValueError):
-        return {"verified": False, "why": "the signature does not match the emulator's key"}
-    return {"verified": True, "string_to_sign": signed.decode("utf-8", "replace")}
+        return {
+            "verified": False,
+            "why": "it does not match the emulator's key",
+            "signed_prefix": prefix,
+        }
+    return {"verified": True, "signed_prefix": prefix}

@@ -113,7 +113,7 @@ def test_journal_newest_first_filtered_by_outcome_with_signature_checks(
     for entry in entries:
         [attempt] = entry["attempts"]
         assert attempt["signature"]["verified"] is True
-        assert attempt["signature"]["string_to_sign"].endswith("\n" + attempt["request"]["body"])
+        assert attempt["signature"]["signed_prefix"] == attempt["request"]["target"]
     assert entries[0]["attempts"][0]["response"]["status"] == 500
 
     failed = api(oss_emulator, "GET", "/callbacks", params={**params, "outcome": "failed"})

@@ -170,7 +170,7 @@ function entryView(e, open) {
       el("div", {}, "Request sent: ", el("span", { class: sig.verified ? "sig-ok signature" : "sig-bad signature" },
         sig.verified ? "signature verifies" : sig.verified === false ? "signature does NOT verify" : "signature not checked: " + (sig.why || ""))),
       pre(`${req.method} ${req.target} ${req.version}\n` + (req.headers || []).map(([k, v]) => `${k}: ${v}`).join("\n") + "\n\n" + bodyOf(req)),
-      sig.string_to_sign !== undefined ? el("details", {}, el("summary", {}, "string to sign"), pre(sig.string_to_sign)) : "",
+      sig.signed_prefix !== undefined ? el("div", { class: "muted" }, "signed: ", el("code", {}, sig.signed_prefix), " + LF + the body above (RSA-MD5, key at x-oss-pub-key-url)") : "",
       res ? el("div", {}, "App answered:", pre(`${res.status} ${res.reason || ""}\n` + (res.headers || []).map(([k, v]) => `${k}: ${v}`).join("\n") + "\n\n" + bodyOf(res))) : el("div", { class: "muted" }, "no answer"));
   });
   const urlInput = el("input", { placeholder: "another URL (optional)", class: "replay-url" });
@@ -202,6 +202,9 @@ async function refreshJournal() {
   const open = new Set([...box.querySelectorAll("details.entry[open]")].map((d) => d.dataset.id));
   const response = await api("GET", "/callbacks?" + q({ order: "newest", verify: "1", limit: 50, ...journalFilter }));
   const entries = await response.json();
+  const ids = entries.map((e) => e.id).join(",");
+  if (box.dataset.ids === ids && entries.length) return; // unchanged: keep the DOM (and the reader's place)
+  box.dataset.ids = ids;
   box.replaceChildren(...entries.map((e) => entryView(e, open.has(String(e.id)))));
   loadedBefore = response.headers.get("X-Ossemu-Next-Before");
   main.querySelector("#older").hidden = !loadedBefore;
