@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test demo bench lint clean install stress
+.PHONY: run test demo bench lint clean install stress screenshot
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The README's picture of the inspector, drawn from a live emulator in headless Chromium;
+# make screenshot OUT=/tmp/x.png writes it elsewhere.
+screenshot: $(STAMP)
+	$(BIN)/python -m tests.browser.screenshot $(or $(OUT),docs/inspector.png)
 
 demo: $(STAMP)
 	$(BIN)/python -m ossemu.emulator.demo
