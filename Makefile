@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test demo bench lint clean install stress screenshot
+.PHONY: run test demo bench lint clean install stress browser screenshot
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,13 +19,25 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/ossemu dev $(if $(PORT),--port $(PORT)) $(if $(RECEIVER_PORT),--receiver-port $(RECEIVER_PORT))
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The README's picture of the inspector, drawn from a live emulator in headless Chromium;
 # make screenshot OUT=/tmp/x.png writes it elsewhere.
-screenshot: $(STAMP)
+screenshot: $(STAMP) browser
 	$(BIN)/python -m tests.browser.screenshot $(or $(OUT),docs/inspector.png)
+
+# tests/browser drive Debian's chromium through Debian's chromedriver (the same version, so no
+# browser download): installed here when we are root, else those tests skip saying so.
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "browser tests will skip: apt-get install chromium chromium-driver"; \
+	  fi; \
+	fi
 
 demo: $(STAMP)
 	$(BIN)/python -m ossemu.emulator.demo

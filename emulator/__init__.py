@@ -2,7 +2,8 @@
 
 The server never imports the SDK (``ossemu.client``): client and emulator each implement the OSS
 protocol, so a bug in one is caught by the other. Only the edge tools import it, lazily: the
-CLI's object commands, the demo, the receiver's verifier and the pytest fixtures.
+CLI's object commands, the demo, the receiver's verifier, the dev page's form signer and the
+pytest fixtures.
 """
 
 if __name__ != "ossemu.emulator":

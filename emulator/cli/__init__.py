@@ -308,12 +308,22 @@ def _serve_gunicorn(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
+    from ..devpage import DevPage
+    from ..protocol import cors
     from ..receiver import CallbackReceiver, summary
     from .receiver import FAIL_PREFIX
 
     server = _start_emulator(args).start()
-    for name in args.bucket or ["examplebucket"]:  # the seed's bucket, ready to use
-        server.services.storage.create_bucket(name)
+    buckets = args.bucket or ["examplebucket"]
+    storage = server.services.storage
+    cors_set = []
+    for name in buckets:  # the seed's bucket, ready to use
+        storage.create_bucket(name)
+        if storage.get_bucket_setting(name, "cors") is None:  # never replace the user's rules
+            storage.put_bucket_setting(name, "cors", cors.dumps(cors.LOCAL_DEV))
+            cors_set.append(name)
+    config = server.config
+    page = DevPage(server.url, buckets[0], config.access_key_id, config.access_key_secret)
     receiver_port = args.receiver_port
     if receiver_port is None:
         receiver_port = 0 if args.port == 0 else DEFAULT_RECEIVER_PORT
@@ -322,6 +332,7 @@ def _dev(args: argparse.Namespace) -> int:
         receiver_port,
         fail_prefix=FAIL_PREFIX,  # POST to <receiver>/fail/... answers 500: the 203 case
         on_callback=lambda callback: logs.console(summary(callback), logger="ossemu.receiver"),
+        pages=page,
     )
     try:
         receiver.start()
@@ -331,6 +342,10 @@ def _dev(args: argparse.Namespace) -> int:
     _listening(server.url, server.config.data_dir)
     logs.console(f"callback receiver listening on {receiver.url}", receiver_url=receiver.url)
     logs.console(f"  (a callback URL under {FAIL_PREFIX} answers 500: the 203 case)")
+    page.callback_url = receiver.url
+    logs.console(f"direct-upload page on {receiver.url}/ (uploads to {page.bucket})")
+    for name in cors_set:
+        logs.console(f"{name}: CORS allows {' and '.join(cors.LOCAL_DEV.rules[0].origins)}")
     logs.console("Ctrl-C stops both.")
     stop = threading.Event()
     _run_until_interrupted(lambda: stop.wait(), lambda: (receiver.stop(), server.stop()))

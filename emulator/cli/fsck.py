@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import EmulatorConfig
+from .formatting import HelpFormatter
 
 
 def register(sub: Any) -> None:
@@ -22,6 +23,7 @@ def register(sub: Any) -> None:
         help="check stored objects against their MD5/CRC-64; list missing and orphan blobs",
         description="Read every stored body and compare it with the index: missing blob files, "
         "wrong sizes, MD5 or CRC-64 mismatches, orphan blobs. Safe beside a running server.",
+        formatter_class=HelpFormatter,
     )
     p.add_argument(
         "--data-dir",

@@ -43,6 +43,9 @@ _ACTIONS: dict[str, tuple[str, str]] = {
     "HeadObject": ("oss:GetObject", "object"),
     "GetObjectMeta": ("oss:GetObject", "object"),
     "DeleteObject": ("oss:DeleteObject", "object"),
+    "PutBucketTags": ("oss:PutBucketTagging", "bucket"),
+    "GetBucketTags": ("oss:GetBucketTagging", "bucket"),
+    "DeleteBucketTags": ("oss:DeleteBucketTagging", "bucket"),
 }
 
 

@@ -19,6 +19,8 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # code -> (status, default message, EC)
 ERRORS: dict[str, tuple[int, str, str]] = {
     "AccessDenied": (403, "You have no right to access this object.", "0003-00000001"),
+    # A refused CORS preflight; its message is protocol.cors.FORBIDDEN. No EC is documented.
+    "AccessForbidden": (403, "This CORS request is not allowed.", ""),
     "BucketAlreadyExists": (409, "The requested bucket name is not available.", "0015-00000104"),
     "BucketNotEmpty": (409, "The bucket has objects. Please delete them first.", "0015-00000301"),
     "CallbackFailed": (203, "Error status : -1.", "0007-00000203"),
@@ -127,6 +129,7 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "0016-00000208",
     ),
     "NoSuchBucket": (404, "The specified bucket does not exist.", "0015-00000101"),
+    "NoSuchCORSConfiguration": (404, "The CORS Configuration does not exist.", ""),
     "NoSuchKey": (404, "The specified key does not exist.", "0026-00000001"),
     "NoSuchUpload": (
         404,

@@ -74,6 +74,22 @@ def check_tags(tags: dict[str, str]) -> None:
             )
 
 
+MAX_BUCKET_TAGS = 20
+_RESERVED_TAG_PREFIXES = ("http://", "https://", "Aliyun")
+
+
+def check_bucket_tags(tags: dict[str, str]) -> None:
+    """PutBucketTags: at most 20 tags; keys of 1-64 bytes that do not start with ``http://``,
+    ``https://`` or ``Aliyun``, values of at most 128 bytes (UTF-8)."""
+    if len(tags) > MAX_BUCKET_TAGS:
+        raise invalid_argument(f"A bucket can have at most {MAX_BUCKET_TAGS} tags.", "Tagging")
+    for key, value in tags.items():
+        if not 1 <= len(key.encode()) <= 64 or key.startswith(_RESERVED_TAG_PREFIXES):
+            raise invalid_argument("The tag key is invalid.", "Key", key)
+        if len(value.encode()) > 128:
+            raise invalid_argument("The tag value is invalid.", "Value", value)
+
+
 def _tag_text(text: str) -> bool:
     # Letters and digits of any script: oss2's suite tags with Chinese keys, and OSS takes them.
     return all(c.isalnum() or c in _TAG_PUNCTUATION for c in text)

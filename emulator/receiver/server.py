@@ -34,6 +34,8 @@ class CallbackReceiver(Recorder):
     ``trusted_key_url_prefixes`` replaces the SDK's default trusted public-key URL prefixes
     (``None`` keeps them); ``also_trust`` adds to them. Paths under ``fail_prefix`` (e.g.
     ``"/fail/"``) answer 500, so a shell user can see OSS's 203 ``CallbackFailed``.
+    ``pages`` answers GET requests before they count as callbacks (None: not its page), so the
+    receiver can also play the app server's web side (``ossemu dev``'s direct-upload page).
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class CallbackReceiver(Recorder):
         verify: bool = True,
         on_callback: Callable[[ReceivedCallback], None] | None = None,
         fail_prefix: str | None = None,
+        pages: Callable[[str], Reply | None] | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.trusted_key_url_prefixes = (
@@ -55,6 +58,7 @@ class CallbackReceiver(Recorder):
         self.also_trust = tuple(also_trust)
         self.echo, self.verify, self.on_callback = echo, verify, on_callback
         self.fail_prefix = fail_prefix
+        self.pages = pages
         self._inbox = Inbox()
         self._scopes: dict[str, Inbox] = {}
         self._scopes_lock = threading.Lock()
@@ -130,6 +134,14 @@ class CallbackReceiver(Recorder):
             return self._scopes.get(token), relative
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        if self.pages is not None and handler.command == "GET":
+            try:
+                page = self.pages(handler.path)
+            except Exception as exc:
+                page = _reject(500, f"page error: {exc!r}")
+            if page is not None:
+                _send(handler, page)
+                return
         inbox, relative = self._route(handler.path)
         if inbox is None:
             _send(handler, _reject(404, "no test is waiting at this URL (its scope closed)"))

@@ -7,7 +7,9 @@ documents its API. Known OSS sub-resources the emulator does not implement answe
 Each :class:`Route` names how its callers prove who they are (``signature``, ``post-policy``,
 ``none``). :func:`dispatch` authenticates every request first, which yields a
 :class:`~emulator.protocol.auth.Principal`, and then :func:`.authorization.authorize` decides,
-in one place, once the operation is known (for a form upload, once its fields are read).
+in one place, once the operation is known: a signed caller is the owner, an anonymous one gets
+what the bucket's and the object's ACLs grant, and a preflight needs nothing (for a form upload,
+it decides once the handler has read the form's fields).
 """
 
 from __future__ import annotations
@@ -21,15 +23,17 @@ from werkzeug.routing import PathConverter
 
 from ..access_log import OPERATION, request_id_of
 from ..iam import authorize as iam
-from ..protocol.auth import SUBRESOURCES, Principal, SignedRequest, authenticate
+from ..protocol.auth import ANONYMOUS, SUBRESOURCES, Principal, SignedRequest, authenticate
 from ..protocol.errors import OssError
 from ..protocol.http import parse_uint
 from ..services import Services, services
 from . import (
+    acl,
     append,
     bucket_config,
     buckets,
     control,
+    cors,
     images,
     inventory,
     multipart,
@@ -90,6 +94,9 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
     ("PUT", "object", "tagging"): Route("PutObjectTagging", tagging.put_object_tagging),
     ("GET", "object", "tagging"): Route("GetObjectTagging", tagging.get_object_tagging),
     ("DELETE", "object", "tagging"): Route("DeleteObjectTagging", tagging.delete_object_tagging),
+    ("PUT", "bucket", "tagging"): Route("PutBucketTags", tagging.put_bucket_tags),
+    ("GET", "bucket", "tagging"): Route("GetBucketTags", tagging.get_bucket_tags),
+    ("DELETE", "bucket", "tagging"): Route("DeleteBucketTags", tagging.delete_bucket_tags),
     ("GET", "object", "x-oss-process"): Route("GetObject", images.get_processed_object),
     ("HEAD", "object", "x-oss-process"): Route("HeadObject", objects.head_object),
     ("POST", "object", "x-oss-process"): Route("ProcessObject", images.process_object),
@@ -98,6 +105,16 @@ ROUTES: dict[tuple[str, str, str | None], Route] = {
     ("DELETE", "bucket", "inventory"): Route(
         "DeleteBucketInventory", inventory.delete_bucket_inventory
     ),
+    ("PUT", "bucket", "acl"): Route("PutBucketAcl", acl.put_bucket_acl),
+    ("GET", "bucket", "acl"): Route("GetBucketAcl", acl.get_bucket_acl),
+    ("PUT", "object", "acl"): Route("PutObjectAcl", acl.put_object_acl),
+    ("GET", "object", "acl"): Route("GetObjectAcl", acl.get_object_acl),
+    ("PUT", "bucket", "cors"): Route("PutBucketCors", cors.put_bucket_cors),
+    ("GET", "bucket", "cors"): Route("GetBucketCors", cors.get_bucket_cors),
+    ("DELETE", "bucket", "cors"): Route("DeleteBucketCors", cors.delete_bucket_cors),
+    # The preflight, whatever the URL's sub-resources: browsers send no signature with it.
+    ("OPTIONS", "bucket", None): Route("OptionObject", cors.option_object, auth="none"),
+    ("OPTIONS", "object", None): Route("OptionObject", cors.option_object, auth="none"),
 }
 for _sub, _ops in bucket_config.operations().items():
     for _method, (_operation, _handler) in _ops.items():
@@ -108,10 +125,11 @@ _DISPATCH = (
     *("uploadId", "uploads", "delete", "bucketInfo", "location", "objectMeta"),
     *("live", "tagging", "append", "symlink", "restore", "x-oss-process", "inventory"),
     *bucket_config.operations(),
+    *("acl", "cors"),
 )
 # Sub-resources served at one level only; at the other OSS has operations the emulator does
-# not implement (bucket tagging, a live channel's own operations): NotImplemented there.
-_ONE_LEVEL_ONLY = {"live": "bucket", "tagging": "object"}
+# not implement (a live channel's own operations): NotImplemented there.
+_ONE_LEVEL_ONLY = {"live": "bucket"}
 # OSS API sub-resources that no SDK signs as such (so they are not in SUBRESOURCES), from the
 # OSS API reference: DescribeRegions (?regions), bucket access tracking (?accessMonitor)...
 # Any other unknown query parameter is ignored, as OSS ignores it.
@@ -151,11 +169,12 @@ class _AnyPath(PathConverter):
 
 def register_routes(app: Flask) -> None:
     control.register(app, oss=dispatch)
+    cors.register(app)
     app.url_map.converters["anypath"] = _AnyPath
-    app.add_url_rule("/", "oss", dispatch, methods=["GET", "PUT", "POST", "DELETE", "HEAD"])
-    app.add_url_rule(
-        "/<anypath:_path>", "oss", dispatch, methods=["GET", "PUT", "POST", "DELETE", "HEAD"]
-    )
+    # OPTIONS listed, so Flask leaves the preflight to dispatch instead of answering it itself.
+    methods = ["GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS"]
+    app.add_url_rule("/", "oss", dispatch, methods=methods)
+    app.add_url_rule("/<anypath:_path>", "oss", dispatch, methods=methods)
 
 
 def dispatch(_path: str = "") -> Response:
@@ -164,9 +183,12 @@ def dispatch(_path: str = "") -> Response:
         return sts.handle(svc, request)
     req = OssRequest.from_flask(request, svc.config.domain, request_id_of(request.environ))
     level = "object" if req.key is not None else "bucket" if req.bucket is not None else "service"
-    principal = _authenticate(svc, req)
-    unsupported = any(name in _UNSUPPORTED for name in req.args)
-    sub = next((s for s in _DISPATCH if s in req.args), None)
+    request.environ[cors.BUCKET] = req.bucket
+    preflight = req.method == "OPTIONS"
+    # A preflight is answered from the CORS rules alone, whatever signature its URL carries.
+    principal = ANONYMOUS if preflight else _authenticate(svc, req)
+    unsupported = not preflight and any(name in _UNSUPPORTED for name in req.args)
+    sub = None if preflight else next((s for s in _DISPATCH if s in req.args), None)
     route = None if unsupported else ROUTES.get((req.method, level, sub))
     unsupported = unsupported or (sub in _ONE_LEVEL_ONLY and _ONE_LEVEL_ONLY[sub] != level)
     # Before the route is known to exist: an unsigned caller learns nothing of the API. A form

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Literal
+from urllib.parse import unquote
 
 from ..iam import authorize as iam
 from ..protocol.auth import Principal, deny_anonymous
 from ..services import Services
+from .acl import check_anonymous
 
 #: How a caller of the operation proves who it is: a header or URL signature, a signed POST
 #: policy in the form, or nothing (a CORS preflight).
@@ -32,18 +34,29 @@ def authorize(
     args: Mapping[str, str] | None = None,
     remote_addr: str | None = None,
 ) -> None:
-    """Allow, or raise OSS's AccessDenied.
+    """Allow, or raise OSS's AccessDenied (``operation`` None: no such operation, so an
+    unsigned caller learns nothing of the API).
 
-    Every bucket is owned by the one long-term key: its signed callers may do anything, an
-    anonymous one only what needs no signature, and an STS session what its session policy
-    allows. ``operation`` None means no such operation: only the anonymity check applies, so
-    an unsigned caller learns nothing of the API.
+    Every bucket is owned by the one long-term key: its signed callers may do anything, and an
+    STS session what its session policy allows. An anonymous caller may call what needs no
+    signature, and what the bucket's and the object's ACLs open to everyone
+    (``protocol/acl.py`` decides): reads where they are public-read, writes, form uploads
+    included, where they are public-read-write. A CopyObject also needs its source readable.
     """
-    if principal.anonymous and needs in ("signature", "post-policy"):
-        raise deny_anonymous()
+    if needs == "none":
+        return
+    headers = headers or {}
+    if principal.anonymous:
+        if operation is None or bucket is None:
+            raise deny_anonymous()
+        check_anonymous(operation, bucket, key)
+        copy_source = headers.get("x-oss-copy-source")
+        if copy_source and operation == "PutObject":
+            src_bucket, _, src_key = unquote(copy_source).lstrip("/").partition("/")
+            check_anonymous("GetObject", src_bucket, src_key or None)
+        return
     if operation is None or principal.policy is None:
         return
-    headers, args = headers or {}, args or {}
     pairs = iam.needs(operation, bucket, key, headers, svc.config.region)
-    context = iam.context_of(operation, args, headers, remote_addr, svc.clock.now())
+    context = iam.context_of(operation, args or {}, headers, remote_addr, svc.clock.now())
     iam.check(principal, pairs, context)

@@ -7,6 +7,7 @@ import binascii
 
 from flask import Response
 
+from ..protocol import acl
 from ..protocol.errors import invalid_argument
 from ..protocol.object_options import storage_class
 from ..protocol.xml import (
@@ -20,6 +21,7 @@ from ..protocol.xml import (
 )
 from ..services import storage
 from ..storage import ListPage, check_bucket_name
+from .acl import bucket_acl
 from .parsing import OssRequest, encoding_type, int_arg, own_url
 from .responses import OWNER, xml_response
 
@@ -27,10 +29,13 @@ from .responses import OWNER, xml_response
 def put_bucket(req: OssRequest) -> Response:
     """PutBucket: https://www.alibabacloud.com/help/en/oss/developer-reference/putbucket"""
     name = check_bucket_name(req.bucket or "")
+    grant = req.headers.get("x-oss-acl")
     body = req.xml_body()
     chosen = parse_bucket_configuration(body) if body.strip() else None
     storage().create_bucket(
-        name, storage_class=storage_class(chosen, "Standard", ec="0013-00000101")
+        name,
+        storage_class=storage_class(chosen, "Standard", ec="0013-00000101"),
+        acl=None if grant is None else acl.bucket_acl(grant),
     )
     return Response(status=200, headers={"Location": f"/{req.bucket}"})
 
@@ -64,7 +69,7 @@ def get_bucket_info(req: OssRequest) -> Response:
                         ("Name", info.name),
                         ("ResourceGroupId", "rg-default"),
                         ("Owner", OWNER),
-                        ("AccessControlList", [("Grant", "private")]),
+                        ("AccessControlList", [("Grant", bucket_acl(info.name))]),
                         ("Comment", ""),
                         ("BlockPublicAccess", False),
                         ("DataRedundancyType", "LRS"),

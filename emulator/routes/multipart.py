@@ -12,6 +12,7 @@ from ..protocol.http import check_content_md5, parse_uint
 from ..protocol.xml import Node, encode_key, etag, parse_complete_parts, render, timestamp
 from ..services import services, storage
 from . import part_copy
+from .acl import upload_acl
 from .options import check_traffic_limit, upload_options
 from .parsing import (
     OssRequest,
@@ -38,6 +39,7 @@ def initiate_multipart_upload(req: OssRequest) -> Response:
         headers={**stored_headers(req.headers), **options.encryption},
         storage_class=options.storage_class,
         tags=options.tags,
+        acl=upload_acl(req.headers),
     )
     enc = encoding_type(req.args)
     return xml_response(

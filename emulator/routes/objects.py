@@ -26,6 +26,7 @@ from ..protocol.xml import (
 )
 from ..services import services, storage
 from ..storage import ObjectMeta
+from .acl import upload_acl
 from .download import ExactFile
 from .options import check_traffic_limit, upload_options
 from .parsing import (
@@ -75,6 +76,7 @@ def put_object(req: OssRequest) -> Response:
         expected_size=length,
         storage_class=options.storage_class,
         tags=options.tags,
+        acl=upload_acl(req.headers),
     )
     headers = upload_headers(meta)
     if spec is None:
@@ -118,6 +120,7 @@ def copy_object(req: OssRequest) -> Response:
         forbid_overwrite=forbid_overwrite(req),
         storage_class=options.storage_class,
         tags=(options.tags or {}) if replace_tags else None,
+        acl=upload_acl(req.headers),
     )
     body = render(
         "CopyObjectResult",

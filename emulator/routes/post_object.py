@@ -20,6 +20,7 @@ from flask import Response
 
 from ..callbacks import CallbackSpec, parse_callback
 from ..iam.credentials import principal_for
+from ..protocol import acl
 from ..protocol.auth import ANONYMOUS, Principal
 from ..protocol.errors import BadRequest, CallbackFailed, invalid_argument
 from ..protocol.form import Form, read_form
@@ -38,7 +39,6 @@ from .authorization import authorize
 from .parsing import STORED_HEADERS, OssRequest, callback_context, public_key_url
 from .responses import render_error, upload_headers, xml_response
 
-OBJECT_ACLS = ("default", "private", "public-read", "public-read-write")
 _META_NAME = re.compile(r"x-oss-meta-[a-z0-9-]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
@@ -181,10 +181,9 @@ def _stored_headers(fields: Mapping[str, str]) -> dict[str, str]:
 
 def _object_acl(fields: Mapping[str, str], headers: Mapping[str, str]) -> str:
     """The form field, else the request header of the same name (POSTDOC: the field wins)."""
-    acl = fields.get("x-oss-object-acl") or headers.get("x-oss-object-acl") or "default"
-    if acl not in OBJECT_ACLS:
-        raise invalid_argument("no such object access control exists", "x-oss-object-acl", acl)
-    return acl
+    return acl.object_acl(
+        fields.get("x-oss-object-acl") or headers.get("x-oss-object-acl") or "default"
+    )
 
 
 def _success(

@@ -65,7 +65,7 @@ class Catalog:
         """Make ``source`` (a finished temp file, or a small body kept inline) the current
         version; ``before(db)`` runs inside the transaction."""
         if not isinstance(source, bytes):
-            self.blobs.write_record(source, sidecar.object_record(meta))
+            self.blobs.write_record(source, sidecar.object_record(meta, stored_headers(meta)))
         with self.index.write() as db:
             require_bucket(db, meta.bucket)
             if before is not None:
@@ -83,7 +83,7 @@ class Catalog:
                 db.execute(
                     "INSERT OR REPLACE INTO objects (bucket, key, blob, size, etag, crc64,"
                     " content_md5, content_type, object_type, last_modified, headers,"
-                    " storage_class, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " storage_class, tags, acl) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         meta.bucket,
                         meta.key,
@@ -95,9 +95,10 @@ class Catalog:
                         meta.content_type,
                         meta.object_type,
                         meta.last_modified,
-                        json.dumps(_headers_with_acl(meta)),
+                        json.dumps(stored_headers(meta)),
                         meta.storage_class,
                         json.dumps(meta.tags),
+                        meta.acl,
                     ),
                 )
             except BaseException:
@@ -140,20 +141,20 @@ def check_received(
         raise BadRequest("InvalidDigest", **{"Content-MD5": expected_md5})
 
 
-# The object ACL and a symlink's target ride in the headers column under these names, so the
-# index needs no new column.
-_ACL = "x-oss-object-acl"
+# A symlink's target rides in the headers column under this name, so the index needs no
+# column for it.
 _SYMLINK_TARGET = "x-oss-symlink-target"
 
 
-def _headers_with_acl(meta: ObjectMeta) -> dict[str, str]:
-    headers = meta.headers if meta.acl == "default" else {**meta.headers, _ACL: meta.acl}
-    return {**headers, _SYMLINK_TARGET: meta.symlink_target} if meta.symlink_target else headers
+def stored_headers(meta: ObjectMeta) -> dict[str, str]:
+    """The headers column: the object's headers, and a symlink's target."""
+    if not meta.symlink_target:
+        return meta.headers
+    return {**meta.headers, _SYMLINK_TARGET: meta.symlink_target}
 
 
 def meta_from_row(row: sqlite3.Row) -> ObjectMeta:
     headers = json.loads(row["headers"])
-    acl = headers.pop(_ACL, "default")
     target = headers.pop(_SYMLINK_TARGET, "")
     return ObjectMeta(
         bucket=row["bucket"],
@@ -167,7 +168,7 @@ def meta_from_row(row: sqlite3.Row) -> ObjectMeta:
         object_type=row["object_type"],
         headers=headers,
         blob=row["blob"],
-        acl=acl,
+        acl=row["acl"],
         storage_class=row["storage_class"],
         tags=json.loads(row["tags"]),
         symlink_target=target,

@@ -199,7 +199,9 @@ def _write_missing_records(db: sqlite3.Connection, blob_dir: Path) -> int:
     for row in db.execute("SELECT * FROM objects"):
         path = _path_of(blob_dir, row["blob"])
         if not inline.is_inline(row["blob"]) and path.exists() and sidecar.read(path) is None:
-            sidecar.write(path, sidecar.object_record(meta_from_row(row)))
+            sidecar.write(
+                path, sidecar.object_record(meta_from_row(row), json.loads(row["headers"]))
+            )
             written += 1
     for row in db.execute(
         "SELECT p.*, u.bucket, u.key, u.initiated, u.headers FROM parts p"

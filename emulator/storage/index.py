@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL, key TEXT NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL,
     etag TEXT NOT NULL, crc64 TEXT NOT NULL, content_md5 TEXT NOT NULL,
     content_type TEXT NOT NULL, object_type TEXT NOT NULL, last_modified REAL NOT NULL,
-    headers TEXT NOT NULL,
+    headers TEXT NOT NULL, acl TEXT NOT NULL DEFAULT 'default',
     PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS uploads (
@@ -159,6 +159,7 @@ ADDED_COLUMNS = (
     ("buckets", "storage_class", "TEXT NOT NULL DEFAULT 'Standard'"),
     ("objects", "storage_class", "TEXT NOT NULL DEFAULT 'Standard'"),
     ("objects", "tags", "TEXT NOT NULL DEFAULT '{}'"),
+    ("objects", "acl", "TEXT NOT NULL DEFAULT 'default'"),
 )
 
 

@@ -28,6 +28,7 @@ MAX_PART_SIZE = 5 * 1024**3
 #: Where an upload keeps, among its headers, what the object gets at Complete.
 UPLOAD_STORAGE_CLASS = "x-oss-storage-class"
 UPLOAD_TAGS = "ossemu-tags"
+_ACL = "x-oss-object-acl"
 
 _COMPLETE_ATTEMPTS = 8
 
@@ -53,8 +54,10 @@ class Multipart:
         headers: dict[str, str],
         storage_class: str | None = None,
         tags: dict[str, str] | None = None,
+        acl: str = "default",
     ) -> Upload:
-        """``storage_class=None``: the bucket's, as the object will have it."""
+        """A new upload; its content type, class, tags and ACL wait in its headers until
+        Complete (``storage_class=None``: the bucket's, as the object will have it)."""
         check_object_key(key)
         storage_class = storage_class or self.catalog.get_bucket(bucket).storage_class
         upload = Upload(
@@ -67,6 +70,7 @@ class Multipart:
                 "content-type": content_type,
                 UPLOAD_STORAGE_CLASS: storage_class,
                 UPLOAD_TAGS: json.dumps(tags or {}),
+                **({_ACL: acl} if acl != "default" else {}),
             },
         )
         with self.index.write() as db:
@@ -283,6 +287,7 @@ class Multipart:
         content_type = headers.pop("content-type", "application/octet-stream")
         storage_class = headers.pop(UPLOAD_STORAGE_CLASS, "Standard")
         tags = json.loads(headers.pop(UPLOAD_TAGS, "{}"))
+        acl = headers.pop(_ACL, "default")
         meta = ObjectMeta(
             bucket=bucket,
             key=key,
@@ -296,6 +301,7 @@ class Multipart:
             headers=headers,
             storage_class=storage_class,
             tags=tags,
+            acl=acl,
         )
         dropped: list[str] = []
 

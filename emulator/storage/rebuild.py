@@ -80,10 +80,15 @@ def _adopt_records(db: sqlite3.Connection, blobs: BlobStore, region: str) -> Reb
         stamp = r.get("initiated", r["last_modified"])
         created[r["bucket"]] = min(created.get(r["bucket"], stamp), stamp)
     for bucket, stamp in created.items():
-        db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?, ?)", (bucket, stamp, region))
+        db.execute(
+            "INSERT OR IGNORE INTO buckets (name, created, region) VALUES (?, ?, ?)",
+            (bucket, stamp, region),
+        )
     for name, r in newest.values():
         db.execute(
-            "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO objects (bucket, key, blob, size, etag, crc64, content_md5,"
+            " content_type, object_type, last_modified, headers, storage_class, tags, acl)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 r["bucket"],
                 r["key"],
@@ -96,6 +101,9 @@ def _adopt_records(db: sqlite3.Connection, blobs: BlobStore, region: str) -> Reb
                 r["object_type"],
                 r["last_modified"],
                 _json(r["headers"]),
+                r.get("storage_class", "Standard"),  # records from before storage classes
+                _json(r.get("tags", {})),
+                r.get("acl", "default"),
             ),
         )
     uploads = set()
@@ -103,11 +111,13 @@ def _adopt_records(db: sqlite3.Connection, blobs: BlobStore, region: str) -> Reb
         if upload_id not in uploads:
             uploads.add(upload_id)
             db.execute(
-                "INSERT OR IGNORE INTO uploads VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO uploads (upload_id, bucket, key, initiated, headers)"
+                " VALUES (?, ?, ?, ?, ?)",
                 (upload_id, r["bucket"], r["key"], r["initiated"], _json(r["upload_headers"])),
             )
         db.execute(
-            "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO parts (upload_id, part_number, blob, size, etag, crc64,"
+            " last_modified) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (upload_id, number, name, r["size"], r["etag"], r["crc64"], r["last_modified"]),
         )
     return Rebuild(

@@ -33,7 +33,8 @@ def path_for(blob_path: Path | str) -> Path:
     return Path(f"{blob_path}{SUFFIX}")
 
 
-def object_record(meta: ObjectMeta) -> dict[str, Any]:
+def object_record(meta: ObjectMeta, stored_headers: dict[str, str]) -> dict[str, Any]:
+    """``stored_headers``: the headers as the index keeps them (a link's target included)."""
     return {
         "v": VERSION,
         "kind": "object",
@@ -46,7 +47,10 @@ def object_record(meta: ObjectMeta) -> dict[str, Any]:
         "content_type": meta.content_type,
         "object_type": meta.object_type,
         "last_modified": meta.last_modified,
-        "headers": meta.headers,
+        "headers": stored_headers,
+        "storage_class": meta.storage_class,
+        "tags": meta.tags,
+        "acl": meta.acl,
     }
 
 

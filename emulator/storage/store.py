@@ -35,12 +35,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..clock import WALL_CLOCK, Clock
-from ..protocol.errors import Conflict, NotFound, OssError
-from . import append, expiry, inline, restore, settings, startup, symlink
+from ..protocol.errors import NotFound, OssError
+from . import append, inline, restore, startup, symlink
 from .blobs import WrittenBlob
+from .buckets import Buckets
 from .catalog import (
     Catalog,
-    bucket_from_row,
     check_declared_size,
     check_received,
     drop_inline,
@@ -48,20 +48,19 @@ from .catalog import (
     require_bucket,
 )
 from .listing import list_objects
-from .models import BucketInfo, ListPage, ObjectMeta
+from .models import ListPage, ObjectMeta
 from .multipart import Multipart
-from .names import check_bucket_name, check_object_key
-from .usage import bucket_usage
+from .names import check_object_key
 
 MAX_PUT_SIZE = 5 * 1024**3
 
 
-class Storage(Multipart):
+class Storage(Multipart, Buckets):
     """Buckets, objects and multipart uploads under one data dir (shareable by processes).
 
-    The one façade: its methods carry OSS's operation names (the multipart ones come from
-    :class:`Multipart`, over the same :class:`Catalog`), and ``ObjectStore`` in
-    ``storage/__init__.py`` lists the ones routes may call.
+    The one façade: its methods carry OSS's operation names (the multipart and bucket ones come
+    from :class:`Multipart` and :class:`Buckets`, over the same :class:`Catalog`), and
+    ``ObjectStore`` in ``storage/__init__.py`` lists the ones routes may call.
     """
 
     def __init__(
@@ -98,114 +97,6 @@ class Storage(Multipart):
                 db.execute(f"DELETE FROM {table}")
         for name in blobs:
             self.blobs.delete(name)
-
-    # -- buckets ---------------------------------------------------------------------------
-
-    def create_bucket(self, name: str, *, storage_class: str = "Standard") -> BucketInfo:
-        """PutBucket is idempotent for its owner, as on OSS (an existing bucket keeps its class)."""
-        check_bucket_name(name)
-        with self.index.write() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO buckets (name, created, region, storage_class)"
-                " VALUES (?, ?, ?, ?)",
-                (name, self.clock.now(), self.region, storage_class),
-            )
-            row = db.execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
-        return bucket_from_row(row)
-
-    def get_bucket(self, name: str) -> BucketInfo:
-        return self.catalog.get_bucket(name)
-
-    def delete_bucket(self, name: str) -> None:
-        with self.index.write() as db:
-            require_bucket(db, name)
-            busy = db.execute(
-                "SELECT 1 FROM objects WHERE bucket = ?"
-                " UNION ALL SELECT 1 FROM uploads WHERE bucket = ?"
-                " LIMIT 1",
-                (name, name),
-            ).fetchone()
-            if busy:
-                raise Conflict("BucketNotEmpty", BucketName=name)
-            db.execute("DELETE FROM buckets WHERE name = ?", (name,))
-            settings.delete(db, name)
-
-    def drop_bucket(self, name: str) -> None:
-        """Delete a bucket with everything in it (fixture teardown; OSS itself refuses this)."""
-        with self.index.write() as db:
-            blobs = [
-                r[0]
-                for r in db.execute(
-                    "SELECT blob FROM objects WHERE bucket = ? UNION ALL SELECT p.blob FROM parts p"
-                    " JOIN uploads u ON p.upload_id = u.upload_id WHERE u.bucket = ?",
-                    (name, name),
-                )
-            ]
-            db.execute(
-                "DELETE FROM parts WHERE upload_id IN"
-                " (SELECT upload_id FROM uploads WHERE bucket = ?)",
-                (name,),
-            )
-            for table, column in (
-                ("restores", "bucket"),
-                ("uploads", "bucket"),
-                ("objects", "bucket"),
-                ("buckets", "name"),
-            ):
-                db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
-            settings.delete(db, name)
-            files = [blob for blob in blobs if not drop_inline(db, blob)]
-        for blob in files:
-            self.blobs.delete(blob)
-
-    def list_buckets(
-        self, prefix: str = "", marker: str = "", max_keys: int = 100
-    ) -> tuple[list[BucketInfo], bool]:
-        rows = (
-            self.index.read()
-            .execute(
-                "SELECT * FROM buckets WHERE name > ? AND name LIKE ? ESCAPE '\\'"
-                " ORDER BY name LIMIT ?",
-                (marker, _like_prefix(prefix), max_keys + 1),
-            )
-            .fetchall()
-        )
-        buckets = [bucket_from_row(r) for r in rows[:max_keys]]
-        return buckets, len(rows) > max_keys
-
-    def usage(self, bucket: str) -> tuple[int, int]:
-        """(objects, bytes) stored in ``bucket``."""
-        return bucket_usage(self.index.read(), bucket)
-
-    def get_bucket_setting(self, bucket: str, name: str) -> str | None:
-        """A bucket's setting (``acl``, ``cors``…), None when unset or when there is no such
-        bucket (one read: every response of a bucket may ask for its CORS rules)."""
-        return settings.get(self.index.read(), bucket, name)
-
-    def put_bucket_setting(self, bucket: str, name: str, value: str | None) -> None:
-        """Set (or, with None, remove) a bucket setting."""
-        with self.index.write() as db:
-            require_bucket(db, bucket)
-            if value is None:
-                settings.delete(db, bucket, name)
-            else:
-                settings.put(db, bucket, name, value)
-
-    def expire(
-        self,
-        bucket: str,
-        prefix: str,
-        *,
-        objects_before: float | None = None,
-        uploads_before: float | None = None,
-    ) -> int:
-        """Apply a lifecycle rule: remove what it made due; how many objects and uploads went."""
-        gone = 0
-        if objects_before is not None:
-            gone += expiry.expire_objects(self.index, self.blobs, bucket, prefix, objects_before)
-        if uploads_before is not None:
-            gone += expiry.abort_uploads(self.index, self.blobs, bucket, prefix, uploads_before)
-        return gone
 
     # -- objects ---------------------------------------------------------------------------
 
@@ -394,6 +285,16 @@ class Storage(Multipart):
                 continue  # replaced between the lookup and the open: look again
         raise NotFound("NoSuchKey", Key=key)
 
+    def put_object_acl(self, bucket: str, key: str, acl: str) -> None:
+        """PutObjectAcl: the object's bytes and metadata stay as they are."""
+        with self.index.write() as db:
+            require_bucket(db, bucket)
+            done = db.execute(
+                "UPDATE objects SET acl = ? WHERE bucket = ? AND key = ?", (acl, bucket, key)
+            ).rowcount
+        if not done:
+            raise NotFound("NoSuchKey", Key=key)
+
     def delete_object(self, bucket: str, key: str) -> bool:
         with self.index.write() as db:
             require_bucket(db, bucket)
@@ -428,6 +329,7 @@ class Storage(Multipart):
         forbid_overwrite: bool = False,
         storage_class: str | None = None,
         tags: dict[str, str] | None = None,
+        acl: str = "default",
     ) -> ObjectMeta:
         """Copy bytes into a new blob; ``headers=None`` keeps the source's metadata (COPY),
         ``tags=None`` its tags, ``storage_class=None`` takes the destination bucket's."""
@@ -450,6 +352,7 @@ class Storage(Multipart):
                 forbid_overwrite=forbid_overwrite,
                 storage_class=storage_class,
                 tags=meta.tags if tags is None else tags,
+                acl=acl,
             )
         finally:
             written.discard()
@@ -485,7 +388,3 @@ def _read_small(chunks: Iterator[bytes], limit: int) -> tuple[bytes | None, Iter
         if len(buffer) > limit:
             return None, itertools.chain([bytes(buffer)], chunks)
     return bytes(buffer), iter(())
-
-
-def _like_prefix(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -29,13 +30,16 @@ def _readme_fixture_example() -> str:
 def installed(tmp_path_factory) -> Path:
     """ossemu installed (not editable) into a folder of its own, as pip installs it for a user."""
     site = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation"]
-        + ["--no-index", "--target", str(site), str(ROOT)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    # One build at a time: pytest-xdist workers would otherwise share the checkout's build/ dir.
+    (ROOT / ".cache").mkdir(exist_ok=True)
+    with FileLock(str(ROOT / ".cache" / "install-build.lock")):
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation"]
+            + ["--no-index", "--target", str(site), str(ROOT)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     return site
 
 

@@ -10,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import oss2
 import pytest
+import requests
 
 from ossemu.client import Callback, CallbackError, Client
 
@@ -122,3 +124,66 @@ def test_make_run_port_0_picks_free_ports_for_both(tmp_path):
         assert result.callback_json() == {"Status": "OK"}
     finally:
         stop(proc)
+
+
+def start_dev(data_dir, *extra: str) -> tuple[subprocess.Popen[str], str, str]:
+    """``ossemu dev`` on free ports: the process, the emulator's and the receiver's URLs."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ossemu.emulator", "dev", "--port", "0", "--receiver-port", "0"]
+        + ["--data-dir", str(data_dir), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    emulator = re.match(r"ossemu listening on (\S+) ", proc.stdout.readline()).group(1)
+    receiver = re.match(r"callback receiver listening on (\S+)$", proc.stdout.readline()).group(1)
+    return proc, emulator, receiver
+
+
+def test_dev_gives_examplebucket_cors_for_local_origins_and_serves_the_upload_page(tmp_path):
+    proc, emulator, receiver = start_dev(tmp_path / "data")
+    try:
+        lines = [proc.stdout.readline().strip() for _ in range(3)]
+        assert lines[1] == f"direct-upload page on {receiver}/ (uploads to examplebucket)"
+        assert lines[2] == "examplebucket: CORS allows http://localhost:* and http://127.0.0.1:*"
+        auth = oss2.Auth("ossemu-dev-key", "ossemu-dev-secret")
+        rules = oss2.Bucket(auth, emulator, "examplebucket").get_bucket_cors().rules
+        assert rules[0].allowed_origins == ["http://localhost:*", "http://127.0.0.1:*"]
+        preflight = requests.options(
+            f"{emulator}/examplebucket",
+            headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"},
+        )
+        assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+        page = requests.get(receiver + "/")
+        assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert '<script src="/app.js">' in page.text and "https://" not in page.text  # no CDN
+        assert "FormData" in requests.get(receiver + "/app.js").text
+        bad = requests.get(receiver + "/api/post-form?version=v9&filename=a.png")
+        assert bad.status_code == 400 and "version" in bad.json()["error"]
+        # Callbacks still reach the receiver, and a GET elsewhere is still no page.
+        assert requests.get(receiver + "/elsewhere").status_code == 501
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0 and "Traceback" not in err
+
+    # On restart the user's own rules stay: dev sets its rule only where there is none.
+    auth = oss2.Auth("ossemu-dev-key", "ossemu-dev-secret")
+    proc, emulator, _ = start_dev(tmp_path / "data")
+    try:
+        bucket = oss2.Bucket(auth, emulator, "examplebucket")
+        mine = oss2.models.CorsRule(
+            allowed_origins=["https://mine.example"], allowed_methods=["GET"]
+        )
+        bucket.put_bucket_cors(oss2.models.BucketCors([mine]))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=15)
+    proc, emulator, _ = start_dev(tmp_path / "data")
+    try:
+        rules = oss2.Bucket(auth, emulator, "examplebucket").get_bucket_cors().rules
+        assert rules[0].allowed_origins == ["https://mine.example"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=15)
+    assert "CORS allows" not in out

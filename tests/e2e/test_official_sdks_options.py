@@ -227,7 +227,7 @@ def test_oss2_object_tagging_put_get_delete_keeps_last_modified(bucket):
         bucket.put_object_tagging("tagged", oss2.models.Tagging(too_many))
 
 
-def test_v2_object_tagging_round_trip_and_bucket_tagging_is_not_implemented(v2):
+def test_v2_object_tagging_round_trip(v2):
     client, name = v2
     client.put_object(oss.PutObjectRequest(bucket=name, key="t", body=b"x"))
     tagging = oss.Tagging(tag_set=oss.TagSet(tags=[oss.Tag(key="env", value="test")]))
@@ -238,8 +238,53 @@ def test_v2_object_tagging_round_trip_and_bucket_tagging_is_not_implemented(v2):
     client.delete_object_tagging(oss.DeleteObjectTaggingRequest(bucket=name, key="t"))
     got = client.get_object_tagging(oss.GetObjectTaggingRequest(bucket=name, key="t"))
     assert not got.tag_set.tags
-    bucket_tags = oss.PutBucketTagsRequest(
-        bucket=name, tagging=oss.Tagging(tag_set=oss.TagSet(tags=[oss.Tag(key="a", value="b")]))
+
+
+def test_v2_bucket_tags_put_get_delete(v2):
+    client, name = v2
+
+    def tags() -> list[tuple[str, str]]:
+        got = client.get_bucket_tags(oss.GetBucketTagsRequest(bucket=name)).tagging
+        tag_set = got.tag_set if got is not None else None
+        return [(t.key, t.value) for t in (tag_set.tags or [])] if tag_set else []
+
+    assert tags() == []
+    tagging = oss.Tagging(
+        tag_set=oss.TagSet(
+            tags=[oss.Tag(key="team", value="data"), oss.Tag(key="env", value="test")]
+        )
     )
-    error = _error(client.put_bucket_tags, bucket_tags)
-    assert (error.status_code, error.code) == (501, "NotImplemented")
+    client.put_bucket_tags(oss.PutBucketTagsRequest(bucket=name, tagging=tagging))
+    assert tags() == [("team", "data"), ("env", "test")]
+    client.delete_bucket_tags(oss.DeleteBucketTagsRequest(bucket=name))
+    assert tags() == []
+
+
+def test_oss2_bucket_tagging_round_trip_and_oss_limits(bucket):
+    rule = oss2.models.TaggingRule()
+    rule.add("owner", "zoë")
+    bucket.put_bucket_tagging(oss2.models.Tagging(rule))
+    assert bucket.get_bucket_tagging().tag_set.tagging_rule == {"owner": "zoë"}
+    too_many = oss2.models.TaggingRule()
+    for i in range(21):  # OSS: at most 20 tags on a bucket
+        too_many.add(f"k{i}", "v")
+    with pytest.raises(oss2.exceptions.InvalidArgument):
+        bucket.put_bucket_tagging(oss2.models.Tagging(too_many))
+    reserved = oss2.models.TaggingRule()
+    reserved.add("Aliyun-owned", "x")  # a prefix OSS keeps for itself
+    with pytest.raises(oss2.exceptions.InvalidArgument):
+        bucket.put_bucket_tagging(oss2.models.Tagging(reserved))
+    assert bucket.get_bucket_tagging().tag_set.tagging_rule == {"owner": "zoë"}
+    two = oss2.models.TaggingRule()
+    two.add("owner", "zoë")
+    two.add("env", "test")
+    bucket.put_bucket_tagging(oss2.models.Tagging(two))  # the new set replaces the old one
+    bucket.delete_bucket_tagging(params={"tagging": "env"})  # only the keys named
+    assert bucket.get_bucket_tagging().tag_set.tagging_rule == {"owner": "zoë"}
+    bucket.delete_bucket_tagging()
+    assert bucket.get_bucket_tagging().tag_set.tagging_rule == {}
+    missing = oss2.Bucket(
+        bucket.auth, bucket.endpoint, "no-such-bucket-for-tags", region=bucket.region
+    )
+    with pytest.raises(oss2.exceptions.NoSuchBucket):
+        missing.get_bucket_tagging()

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ali_oss_node
-
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"^```(\w+)\n(.*?)^```", README, flags=re.S | re.M)
@@ -94,6 +92,16 @@ def test_seed_runs_as_written_both_when_the_app_answers_and_when_it_fails(live, 
     assert re.fullmatch(pattern, failed.stdout.strip()), (failed.stdout, quoted)
 
 
+def test_cors_and_acl_snippets_and_what_they_print(live):
+    out = run_python(live(block("python", "bucket.put_bucket_cors("))).stdout
+    assert out == "public-read private\n"
+    said = re.search(r"It prints `([^`]+)`", README).group(1)
+    assert out.strip() == said
+    printed = run_shell(live(block("sh", "Access-Control-Request-Method"))).stdout.splitlines()
+    assert printed == ["hello, anyone", "200"]
+    assert "They print `hello, anyone` and `200`." in README
+
+
 def test_post_object_snippet_signs_a_form_and_uploads_with_it(
     live, oss_emulator, callback_receiver, oss_client
 ):
@@ -146,14 +154,14 @@ def test_archive_snippet_passes_in_a_users_project(pytester):
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
-@pytest.mark.parametrize("marker", ["import oss2\n\nauth", "import alibabacloud_oss_v2"])
+@pytest.mark.parametrize("marker", ['oss2.AuthV4("ossemu-dev-key"', "import alibabacloud_oss_v2"])
 def test_official_python_sdk_snippets(live, marker, oss_client):
     run_python(live(block("python", marker)))
     assert oss_client.get_bucket("examplebucket").list_objects()
 
 
-def test_ali_oss_snippet(live, callback_receiver, oss_client):
-    node, node_path = ali_oss_node()
+def test_ali_oss_snippet(live, callback_receiver, oss_client, ali_oss):
+    node, node_env = ali_oss
     script = (
         live(block("js", "require('ali-oss')"))
         + """
@@ -165,11 +173,7 @@ def test_ali_oss_snippet(live, callback_receiver, oss_client):
 })().catch((e) => { console.error(e); process.exit(1); });
 """
     )
-    env = {
-        **os.environ,
-        "NODE_PATH": node_path,
-        "CALLBACK_URL": callback_receiver.url,
-    }
+    env = {**node_env, "CALLBACK_URL": callback_receiver.url}
     result = subprocess.run(
         [node, "-e", script], capture_output=True, text=True, timeout=60, env=env
     )

@@ -187,7 +187,7 @@ def test_delete_bucket_not_empty(http):
 
 
 def test_unknown_and_unsupported_operations(http):
-    assert error_of(http.get("/bkt?acl")) == (501, "NotImplemented")
+    assert error_of(http.get("/bkt?lifecycle")) == (501, "NotImplemented")
     assert error_of(http.post("/bkt/k")) == (405, "MethodNotAllowed")  # PostObject is "/bkt"
 
 

@@ -27,13 +27,13 @@ def test_a_virtual_hosted_get_of_key_ossemu_health_returns_the_object(emulator):
     assert b'"ok"' in health.body  # path-style, the control API is still there
 
 
-def test_upload_part_copy_is_not_implemented_and_stores_no_part(emulator):
+def test_upload_part_copy_from_a_missing_source_stores_no_part(emulator):
+    """It once answered 200 and stored an empty part; now it copies, or refuses and stores none."""
     upload_id = emulator.upload_id("copy-part")
     params = [("partNumber", "1"), ("uploadId", upload_id)]
-    response = emulator.request(
-        "PUT", BUCKET, "copy-part", params=params, headers={"x-oss-copy-source": f"/{BUCKET}/obj"}
-    )
-    assert (response.status, response.code) == (501, "NotImplemented")
+    source = {"x-oss-copy-source": f"/{BUCKET}/no-such-object"}
+    response = emulator.request("PUT", BUCKET, "copy-part", params=params, headers=source)
+    assert (response.status, response.code) == (404, "NoSuchKey")
     parts = emulator.request("GET", BUCKET, "copy-part", params=[("uploadId", upload_id)])
     assert b"<Part>" not in parts.body
 
