@@ -20,13 +20,22 @@ def wait(browser, until, timeout: float = 30):
     return WebDriverWait(browser, timeout, ignored_exceptions=ignored).until(until)
 
 
+def open_page(browser, url: str) -> None:
+    """Load ``url`` afresh: going from one ``#/...`` of the page to another keeps the document
+    (and its journal filter), which another test may have left behind."""
+    browser.get("about:blank")
+    browser.get(url)
+
+
 def accept_confirm(browser) -> None:
     wait(browser, expected_conditions.alert_is_present())
     browser.switch_to.alert.accept()
 
 
-def entries(browser) -> list:
-    return browser.find_elements(By.CSS_SELECTOR, "details.entry")
+def entries(browser, bucket: str) -> list:
+    """The journal entries shown for ``bucket`` (the session's journal holds other tests' too)."""
+    shown = browser.find_elements(By.CSS_SELECTOR, "details.entry")
+    return [e for e in shown if e.find_element(By.CSS_SELECTOR, ".where").text.startswith(bucket)]
 
 
 def test_inspector_shows_uploads_and_callbacks_and_replays_a_203(
@@ -39,7 +48,7 @@ def test_inspector_shows_uploads_and_callbacks_and_replays_a_203(
     upload_id = oss_bucket.init_multipart_upload("big.bin")
     oss_bucket.upload_part("big.bin", upload_id, 1, b"p" * 1000)
 
-    browser.get(oss_emulator.url + "/_ossemu/")
+    open_page(browser, oss_emulator.url + "/_ossemu/")
     wait(browser, lambda b: b.find_elements(By.LINK_TEXT, oss_bucket.name))[0].click()
     rows = wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "tr.object"))
     assert [row.get_attribute("data-key") for row in rows] == ["bad.txt", "ok.txt"]
@@ -47,7 +56,9 @@ def test_inspector_shows_uploads_and_callbacks_and_replays_a_203(
     assert upload_id in upload.text and "#1 1000 B" in upload.text
 
     browser.find_element(By.ID, "tab-journal").click()
-    shown = wait(browser, lambda b: len(entries(b)) == 2 and entries(b))
+    shown = wait(
+        browser, lambda b: len(entries(b, oss_bucket.name)) == 2 and entries(b, oss_bucket.name)
+    )
     failed, ok = shown
     assert "failed" in failed.get_attribute("class").split()
     assert failed.find_element(By.CSS_SELECTOR, ".badge").text == "203 failed"
@@ -63,10 +74,14 @@ def test_inspector_shows_uploads_and_callbacks_and_replays_a_203(
     callback_receiver.respond_with(status=200)
     failed.find_element(By.CSS_SELECTOR, "button.replay").click()
     newest = wait(
-        browser, lambda b: len(entries(b)) == 3 and entries(b)[0].get_attribute("data-id")
+        browser,
+        lambda b: (
+            len(entries(b, oss_bucket.name)) == 3
+            and entries(b, oss_bucket.name)[0].get_attribute("data-id")
+        ),
     )
     assert int(newest) > int(failed_id)
-    replayed = entries(browser)[0]
+    replayed = entries(browser, oss_bucket.name)[0]
     assert replayed.find_element(By.CSS_SELECTOR, ".badge").text == "200 ok"
     assert f"replay of #{failed_id}" in replayed.text
     assert callback_receiver.wait_for(3)[-1].verified
@@ -83,3 +98,59 @@ def test_inspector_shows_uploads_and_callbacks_and_replays_a_203(
     accept_confirm(browser)
     wait(browser, lambda b: not b.find_elements(By.CSS_SELECTOR, "tr.object[data-key='ok.txt']"))
     assert not oss_bucket.object_exists("ok.txt") and oss_bucket.object_exists("bad.txt")
+
+
+def test_inspector_journal_updates_live_and_filters_by_outcome(
+    browser, oss_emulator, oss_bucket, callback_receiver
+):
+    oss_bucket.put_object("first.txt", b"1", callback=Callback(url=callback_receiver.url))
+    open_page(browser, oss_emulator.url + "/_ossemu/#/journal")
+    wait(browser, lambda b: len(entries(b, oss_bucket.name)) == 1)
+
+    callback_receiver.respond_with(status=500)
+    with pytest.raises(CallbackError):
+        oss_bucket.put_object("second.txt", b"2", callback=Callback(url=callback_receiver.url))
+    # No reload: the page polls and the new delivery appears on top.
+    wait(
+        browser,
+        lambda b: (
+            len(entries(b, oss_bucket.name)) == 2
+            and "second.txt" in entries(b, oss_bucket.name)[0].text
+        ),
+    )
+
+    browser.find_element(By.CSS_SELECTOR, "#filter input[name=bucket]").send_keys(oss_bucket.name)
+    browser.find_element(
+        By.CSS_SELECTOR, "#filter select[name=outcome] option[value=failed]"
+    ).click()
+    browser.find_element(By.CSS_SELECTOR, "#filter button").click()
+    wait(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "details.entry")) == 1)
+    [only] = entries(browser, oss_bucket.name)
+    assert "second.txt" in only.text and "failed" in only.get_attribute("class").split()
+
+
+def test_inspector_adds_and_clears_fault_rules(browser, oss_emulator, oss_bucket):
+    open_page(browser, oss_emulator.url + "/_ossemu/#/faults")
+    form = wait(browser, lambda b: b.find_element(By.ID, "add-fault"))
+    form.find_element(By.NAME, "operation").send_keys("PutObject")
+    form.find_element(By.NAME, "bucket").send_keys(oss_bucket.name)
+    times = form.find_element(By.NAME, "times")
+    times.clear()
+    times.send_keys("2")
+    status = form.find_element(By.NAME, "status")
+    status.clear()
+    status.send_keys("503")
+    form.find_element(By.TAG_NAME, "button").click()
+    row = wait(browser, lambda b: b.find_element(By.CSS_SELECTOR, "tr.fault"))
+    assert "PutObject" in row.text and "503 InternalError" in row.text
+    [rule] = oss_emulator.services.faults.list()
+    assert (rule["operation"], rule["bucket"], rule["times"], rule["status"]) == (
+        "PutObject",
+        oss_bucket.name,
+        2,
+        503,
+    )
+
+    browser.find_element(By.ID, "clear-faults").click()
+    wait(browser, lambda b: not b.find_elements(By.CSS_SELECTOR, "tr.fault"))
+    assert oss_emulator.services.faults.list() == []

@@ -202,3 +202,22 @@ def test_new_control_endpoints_refuse_other_sites(oss_emulator, method, path):
     assert foreign.status_code == 403
     callback = api(oss_emulator, method, path, headers={"x-oss-pub-key-url": "aGk="})
     assert callback.status_code == 403
+
+
+def test_the_page_and_its_api_work_with_auth_off(tmp_path):
+    """``ossemu serve --no-auth``: the page never signs, so nothing changes for it."""
+    from ossemu.emulator.config import EmulatorConfig
+    from ossemu.emulator.server import EmulatorServer
+
+    server = EmulatorServer(EmulatorConfig(data_dir=tmp_path, port=0, auth=False)).start()
+    try:
+        assert requests.put(f"{server.url}/lenient", timeout=10).status_code == 200
+        assert requests.put(f"{server.url}/lenient/k", data=b"abc", timeout=10).status_code == 200
+        assert api(server, "GET", "/").status_code == 200
+        assert api(server, "GET", "/buckets").json()[0]["objects"] == 1
+        assert api(server, "GET", "/buckets/lenient/object", params={"key": "k"}).content == b"abc"
+        assert (
+            api(server, "DELETE", "/buckets/lenient/object", params={"key": "k"}).status_code == 204
+        )
+    finally:
+        server.stop()
