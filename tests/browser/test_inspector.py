@@ -154,3 +154,26 @@ def test_inspector_adds_and_clears_fault_rules(browser, oss_emulator, oss_bucket
     browser.find_element(By.ID, "clear-faults").click()
     wait(browser, lambda b: not b.find_elements(By.CSS_SELECTOR, "tr.fault"))
     assert oss_emulator.services.faults.list() == []
+
+
+def test_inspector_triggers_a_callback_for_a_stored_object(
+    browser, oss_emulator, oss_bucket, callback_receiver
+):
+    oss_bucket.put_object("photo.jpg", b"jpeg bytes")
+    open_page(browser, f"{oss_emulator.url}/_ossemu/#/bucket/{oss_bucket.name}/")
+    row = wait(
+        browser, lambda b: b.find_element(By.CSS_SELECTOR, "tr.object[data-key='photo.jpg']")
+    )
+    row.find_element(By.CSS_SELECTOR, "button.use").click()
+    form = browser.find_element(By.ID, "trigger")
+    assert form.find_element(By.NAME, "key").get_attribute("value") == "photo.jpg"
+    form.find_element(By.NAME, "url").send_keys(callback_receiver.url)
+    body = form.find_element(By.NAME, "body")
+    body.clear()
+    body.send_keys("object=${object}&size=${size}&uid=${x:uid}")
+    form.find_element(By.NAME, "vars").send_keys("x:uid=42")
+    form.find_element(By.TAG_NAME, "button").click()
+    status = wait(browser, lambda b: b.find_element(By.ID, "status").text)
+    assert status.startswith("callback #") and ": ok 200" in status
+    [sent] = callback_receiver.wait_for(1)
+    assert sent.body == b"object=photo.jpg&size=10&uid=42" and sent.verified
