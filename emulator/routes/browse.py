@@ -9,9 +9,9 @@ guard as every other control endpoint. Errors are JSON ``{"error", "code"}`` wit
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from flask import Response, jsonify, request
@@ -133,7 +133,7 @@ def an_object(bucket: str) -> Response:
     )
 
 
-def _chunks(data: Any) -> Any:
+def _chunks(data: BinaryIO) -> Iterator[bytes]:
     with data:
         while chunk := data.read(1 << 16):
             yield chunk

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from ..access_log import request_id_of
+from ..callbacks import CallbackOutcome
 from ..callbacks import replay as resend
 from ..protocol.errors import OssError
 from ..services import services
@@ -75,7 +76,7 @@ def replay(entry_id: int) -> Response:
         public_key_url=public_key_url(_oss_request()),
         strict=svc.config.strict_callback_urls,
     )
-    return _delivered(outcome.journal_id, outcome)
+    return _delivered(outcome)
 
 
 @json_errors
@@ -99,18 +100,19 @@ def trigger() -> Response:
         callback_context(req, meta, "Trigger"),
         public_key_url=public_key_url(req),
     )
-    return _delivered(outcome.journal_id, outcome)
+    return _delivered(outcome)
 
 
 def _oss_request() -> OssRequest:
     return OssRequest.from_flask(request, services().config.domain, request_id_of(request.environ))
 
 
-def _delivered(entry_id: int | None, outcome: Any) -> Response:
-    if entry_id is None:
+def _delivered(outcome: CallbackOutcome) -> Response:
+    """201 with the new journal entry's id and how the delivery ended."""
+    if outcome.journal_id is None:
         raise OssError("InternalError", "the delivery was made but could not be journalled")
     response = jsonify(
-        id=entry_id,
+        id=outcome.journal_id,
         outcome="ok" if outcome.ok else "failed",
         status=outcome.status,
         message=outcome.message,
