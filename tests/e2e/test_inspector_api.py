@@ -221,3 +221,11 @@ def test_the_page_and_its_api_work_with_auth_off(tmp_path):
         )
     finally:
         server.stop()
+
+
+def test_on_a_buckets_virtual_host_the_inspector_path_is_a_key(oss_emulator, oss_bucket):
+    oss_bucket.put_object("_ossemu/", b"a key, not the page")
+    host = {"Host": f"{oss_bucket.name}.localhost:{oss_emulator.port}"}
+    page = api(oss_emulator, "GET", "/", headers=host)
+    assert page.status_code == 403 and b"<Code>AccessDenied</Code>" in page.content  # unsigned
+    assert api(oss_emulator, "GET", "/static/inspector.js", headers=host).status_code == 403
