@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test demo bench lint clean install stress browser
+.PHONY: run test demo bench lint clean install stress browser screenshot
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The README's picture of the inspector, drawn from a live emulator in headless Chromium;
+# make screenshot OUT=/tmp/x.png writes it elsewhere.
+screenshot: $(STAMP) browser
+	$(BIN)/python -m tests.browser.screenshot $(or $(OUT),docs/inspector.png)
 
 # tests/browser drive Debian's chromium through Debian's chromedriver (the same version, so no
 # browser download): installed here when we are root, else those tests skip saying so.

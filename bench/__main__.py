@@ -18,22 +18,15 @@ from pathlib import Path
 
 from ossemu.emulator.cli import default_workers
 
-from . import bigio, fixture_cost, workloads
+from . import bigio, fixture_cost, inspector, workloads
 from .peers import Spec, start
 from .report import Results, machine_line, write
 from .targets import check_targets
 from .tools import BENCH_DIR, find_tools
 
 WORKLOADS = (
-    "small",
-    "big",
-    "post",
-    "callback",
-    "listing",
-    "resumable",
-    "startup",
-    "serving",
-    "fixtures",
+    *("small", "big", "post", "callback", "listing", "resumable", "startup", "serving"),
+    *("fixtures", "inspector"),
 )
 MAIN = Spec("ossemu", "gunicorn", default_workers(), 8)  # what `ossemu serve` runs here
 ONE_WORKER = Spec("ossemu", "gunicorn", 1, 8)  # `ossemu serve --workers 1`
@@ -91,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     main_results, serving, uploads, startup = Results(), Results(), Results(), Results()
     post_forms = Results()
     fixtures, fixtures_check = Results(), ""
+    inspected = Results()
     main_results.notes.extend(tools.notes)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-", dir=args.out) as tmp:
@@ -116,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             workloads.startup(settings, startup)
         if "fixtures" in selected:
             fixtures_check = fixture_cost.fixture_cost(settings.runs, 50, fixtures)
+        if "inspector" in selected:
+            print("-- inspector: 100,000 objects, a full journal", flush=True)
+            inspector.inspector(args.out, inspected, settings.runs)
 
     given = sys.argv[1:] if argv is None else argv
     command = "make bench" if not given else "python -m bench " + shlex.join(given)
@@ -125,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     if fixtures.figures:
         body = fixtures.table("ossemu") + "\n\n" + fixtures_check
         sections.insert(-1, ("Plugin fixtures: a callback test against an upload-only test", body))
+    if inspected.figures:
+        body = inspected.table("ossemu") + "\n\n" + inspector.verdict(inspected)
+        at = next((i for i, (t, _) in enumerate(sections) if t.startswith("Notes")), len(sections))
+        sections.insert(at, ("Inspector reads: 100,000 objects, a journal at its cap", body))
     for title, body in sections:
         print(f"\n## {title}\n\n{body}" if title else body)
     full = not args.quick and not args.only and settings.runs >= 3
@@ -218,13 +219,14 @@ def _sections(main_results, serving, uploads, startup, post_forms, settings, com
         sections.append(("Resumable upload, same emulator", uploads.table("ossemu client")))
     if startup.figures:
         sections.append(("Fixture start-up", startup.table("ossemu")))
-    sections.append(
-        (
-            f"Targets: `ossemu serve` (its default here: {MAIN.workers} workers x "
-            f"{MAIN.threads} threads)",
-            check_targets(main_results, uploads, startup, MAIN.label, s, post_forms),
+    if main_results.figures or uploads.figures or startup.figures or post_forms.figures:
+        sections.append(
+            (
+                f"Targets: `ossemu serve` (its default here: {MAIN.workers} workers x "
+                f"{MAIN.threads} threads)",
+                check_targets(main_results, uploads, startup, MAIN.label, s, post_forms),
+            )
         )
-    )
     if MAIN != ONE_WORKER and main_results.get(
         f"4 KiB GET, {s.connections} conns", "req/s", ONE_WORKER.label
     ):

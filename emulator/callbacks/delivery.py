@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 from ..clock import WALL_CLOCK, Clock
 from .answer import TOO_LONG, Failed, Http10Connection, OverBudget, judge
@@ -54,6 +54,7 @@ class CallbackOutcome:
     body: bytes  # the app's body, relayed verbatim on success
     message: str  # on failure: OSS's exact CallbackFailed message
     attempts: tuple[dict[str, Any], ...]
+    journal_id: int | None = None  # the delivery's journal entry (None: it could not be written)
 
 
 class CallbackEngine:
@@ -74,46 +75,69 @@ class CallbackEngine:
         self._strict = strict_urls
         self._clock = clock
 
+    @property
+    def public_key(self) -> RSAPublicKey:
+        """The half that verifies this engine's signatures."""
+        return self._key.public_key()
+
     def deliver(
         self, spec: CallbackSpec, ctx: CallbackContext, *, public_key_url: str
     ) -> CallbackOutcome:
         """Try each URL of ``spec`` until the app accepts the callback; journal the delivery."""
+        when = self._clock.now()
+        about = {"operation": ctx.operation, "request_id": ctx.request_id}
+        return self.send(
+            spec, render_body(spec, ctx), ctx.bucket, ctx.key, about, public_key_url, when
+        )
+
+    def send(
+        self,
+        spec: CallbackSpec,
+        body: bytes,
+        bucket: str,
+        key: str,
+        about: dict[str, Any],
+        public_key_url: str,
+        when: float | None = None,
+    ) -> CallbackOutcome:
+        """Deliver an already rendered ``body`` (a replay sends a journalled one again), signed
+        afresh; ``about`` (operation, request_id, what it replays) goes into the journal."""
         if not spec.urls:
             raise ValueError("a callback needs at least one URL")
         started = time.monotonic()
-        when = datetime.fromtimestamp(self._clock.now(), timezone.utc)
-        body = render_body(spec, ctx)
+        stamp = datetime.fromtimestamp(self._clock.now() if when is None else when, timezone.utc)
         key_url = base64.b64encode(public_key_url.encode()).decode("ascii")
         attempts: list[dict[str, Any]] = []
+        status: int | None = None
+        reply = b""
         for url in spec.urls:
             record, status, reply = self._attempt(url, spec, body, key_url)
             attempts.append(record)
             if record["ok"]:
                 break
         last = attempts[-1]
-        outcome = CallbackOutcome(last["ok"], status, reply, last["message"], tuple(attempts))
-        self._record(
-            {
-                "time": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                "bucket": ctx.bucket,
-                "key": ctx.key,
-                "operation": ctx.operation,
-                "request_id": ctx.request_id,
-                "callback": {
-                    "urls": list(spec.urls),
-                    "host": spec.host,
-                    "body_type": spec.body_type,
-                    "sni": spec.sni,
-                },
-                "attempts": attempts,
-                "outcome": "ok" if outcome.ok else "failed",
-                "message": outcome.message,
-                "duration_ms": _ms(time.monotonic() - started),
-            }
+        entry = {
+            "time": stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "bucket": bucket,
+            "key": key,
+            **about,
+            "callback": {
+                "urls": list(spec.urls),
+                "host": spec.host,
+                "body_type": spec.body_type,
+                "sni": spec.sni,
+            },
+            "attempts": attempts,
+            "outcome": "ok" if last["ok"] else "failed",
+            "message": last["message"],
+            "duration_ms": _ms(time.monotonic() - started),
+        }
+        entry_id = self._record(entry)
+        return CallbackOutcome(
+            last["ok"], status, reply, last["message"], tuple(attempts), entry_id
         )
-        return outcome
 
-    def _record(self, entry: dict[str, Any]) -> None:
+    def _record(self, entry: dict[str, Any]) -> int | None:
         logger.info(
             "callback %s %s/%s %s: %s (%s ms, %d url%s tried)",
             entry["operation"],
@@ -134,11 +158,12 @@ class CallbackEngine:
         )
         # The uploader's answer must not depend on the diagnostics store being writable.
         try:
-            self._journal.record(entry)
+            return self._journal.record(entry)
         except (sqlite3.Error, OSError):
             logger.exception(
                 "could not journal the callback for %s/%s", entry["bucket"], entry["key"]
             )
+            return None
 
     def _attempt(
         self, url: str, spec: CallbackSpec, body: bytes, key_url: str

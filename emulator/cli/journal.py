@@ -1,4 +1,5 @@
-"""``ossemu callbacks``: the emulator's callback journal, readable in a terminal."""
+"""``ossemu callbacks [replay|trigger]``: the emulator's callback journal, readable in a
+terminal; send a journalled callback again, or one for a stored object (as the page does)."""
 
 from __future__ import annotations
 
@@ -46,12 +47,52 @@ def show_callbacks(args: argparse.Namespace, endpoint: str) -> int:
         return 0
 
 
+def replay_callback(args: argparse.Namespace, endpoint: str) -> int:
+    """POST the journal entry's body again (signed afresh); exit 3 when the app refuses it."""
+    fields = {"url": args.url} if args.url else {}
+    return _delivered(endpoint, f"/_ossemu/callbacks/{args.id}/replay", fields, f"#{args.id}")
+
+
+def trigger_callback(args: argparse.Namespace, endpoint: str, bucket: str, key: str) -> int:
+    """Deliver a callback for a stored object, rendered from ``--body`` and ``--var``s."""
+    variables = {}
+    for item in args.var or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.startswith("x:"):
+            raise UserError(f"--var takes x:NAME=VALUE, not {item!r}")
+        variables[name] = value
+    callback = {"callbackUrl": args.url, "callbackBody": args.body}
+    callback["callbackBodyType"] = args.body_type
+    if args.host:
+        callback["callbackHost"] = args.host
+    fields = {"bucket": bucket, "key": key, "callback": callback, "variables": variables}
+    return _delivered(endpoint, "/_ossemu/callbacks/trigger", fields, f"oss://{bucket}/{key}")
+
+
+def _delivered(endpoint: str, path: str, fields: dict[str, Any], what: str) -> int:
+    resp = requests.post(endpoint + path, json=fields, timeout=60)
+    try:
+        answer = resp.json()
+    except ValueError:
+        answer = {}
+    if resp.status_code != 201:
+        why = answer.get("error") or f"{endpoint} answered {resp.status_code}"
+        raise UserError(f"{what}: {why}")
+    if answer["outcome"] == "ok":
+        print(f"{what}: delivered as journal entry #{answer['id']}: ok ({answer['status']})")
+        return 0
+    print(f"{what}: delivered as journal entry #{answer['id']}: FAILED: {answer['message']}")
+    return 3
+
+
 def format_delivery(entry: dict[str, Any]) -> str:
     """One journal entry as a readable block, ending with a blank line."""
     get = entry.get
     outcome = "ok" if get("outcome") == "ok" else f"FAILED: {get('message')}"
+    number = f"#{get('id')}  " if get("id") is not None else ""
     lines = [
-        f"{get('time')}  {get('operation')}  oss://{get('bucket')}/{get('key')}  -> {outcome}",
+        f"{number}{get('time')}  {get('operation')}  oss://{get('bucket')}/{get('key')}  "
+        f"-> {outcome}",
         f"  request {get('request_id')}, {get('duration_ms')} ms",
     ]
     attempts = get("attempts") or []

@@ -24,7 +24,7 @@ from .connection import (
     when,
 )
 from .errors import UserError
-from .journal import show_callbacks
+from .journal import replay_callback, show_callbacks, trigger_callback
 from .progress import human_size
 
 EXIT_MISSING = 2
@@ -99,6 +99,59 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     callbacks.add_argument("--json", action="store_true", help="raw JSON (--follow: one a line)")
     callbacks.add_argument("-f", "--follow", action="store_true", help="print new ones until ^C")
     callbacks.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
+    _callback_actions(callbacks, parents)
+
+
+def _callback_actions(
+    callbacks: argparse.ArgumentParser, parents: list[argparse.ArgumentParser]
+) -> None:
+    """``callbacks replay ID`` and ``callbacks trigger oss://BUCKET/KEY``."""
+    actions = callbacks.add_subparsers(dest="callbacks_action", metavar="replay|trigger")
+    replay = subcommand(
+        actions,
+        "replay",
+        "send a journalled callback again, signed afresh (journalled too)",
+        lambda args: replay_callback(args, endpoint(args)),
+        "POST the body journal entry ID sent, to its URLs or --url, signed with the "
+        "emulator's key now. Exit 3 when the app server refuses it.",
+        parents,
+    )
+    replay.add_argument("id", type=int, help="the journal entry (#N in `ossemu callbacks`)")
+    replay.add_argument("--url", help="send it here instead (default: the entry's own URLs)")
+    trigger = subcommand(
+        actions,
+        "trigger",
+        "send a callback for a stored object, without uploading it",
+        _trigger,
+        "Render --body against the object's metadata, as after its upload, and POST it to "
+        "--url: tests an app server's verifier. Exit 3 when the app server refuses it.",
+        parents,
+    )
+    trigger.add_argument("path", metavar="oss://BUCKET/KEY", help="the stored object")
+    trigger.add_argument("--url", required=True, help="the callback URL (required; default: none)")
+    trigger.add_argument(
+        "--body",
+        default="bucket=${bucket}&object=${object}&etag=${etag}&size=${size}&mimeType=${mimeType}",
+        help="callbackBody template (default: %(default)s)",
+    )
+    trigger.add_argument(
+        "--body-type",
+        default="application/x-www-form-urlencoded",
+        choices=["application/x-www-form-urlencoded", "application/json"],
+        help="callbackBodyType (default: %(default)s)",
+    )
+    trigger.add_argument("--host", help="callbackHost (default: the URL's host)")
+    trigger.add_argument(
+        "--var",
+        action="append",
+        metavar="x:NAME=VALUE",
+        help="a custom variable for ${x:NAME} (repeatable; default: none)",
+    )
+
+
+def _trigger(args: argparse.Namespace) -> int:
+    path = parse_oss_path(args.path, need_key=True)
+    return trigger_callback(args, endpoint(args), path.bucket, path.key)
 
 
 def _mb(args: argparse.Namespace) -> int:

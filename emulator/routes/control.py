@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, request
 
-from .. import expect_continue
+from .. import expect_continue, inspector
 from ..services import services
+from . import browse, replay
 from .guard import refusal, served_hosts
 
 MAX_PAGE = 1000
@@ -26,41 +27,53 @@ MAX_PAGE = 1000
 def register(app: Flask, oss: Callable[[str], Response]) -> None:
     """The control routes; on a bucket's virtual host the same paths are that bucket's keys,
     so there they go to ``oss`` (the OSS dispatcher) instead."""
-    views: list[tuple[str, Callable[[], Response], list[str]]] = [
+    views: list[tuple[str, Callable[..., Response], list[str]]] = [
         ("health", health, ["GET"]),
         ("callback-public-key.pem", public_key, ["GET"]),
         ("callbacks", _guarded(callbacks), ["GET", "DELETE"]),
+        ("callbacks/<int:entry_id>/replay", _guarded(replay.replay), ["POST"]),
+        ("callbacks/trigger", _guarded(replay.trigger), ["POST"]),
         ("faults", _guarded(faults), ["GET", "POST", "DELETE"]),
         ("reset", _guarded(reset), ["POST"]),
         ("clock", _guarded(clock), ["GET", "POST", "DELETE"]),
+        # The data as the inspector page and the CLI see it (storage directly, no signature).
+        ("buckets", _guarded(browse.buckets), ["GET"]),
+        ("buckets/<bucket>/objects", _guarded(browse.objects), ["GET"]),
+        ("buckets/<bucket>/object", _guarded(browse.an_object), ["GET", "DELETE"]),
+        ("buckets/<bucket>/uploads", _guarded(browse.uploads), ["GET"]),
+        ("buckets/<bucket>/uploads/<upload_id>", _guarded(browse.abort_upload), ["DELETE"]),
     ]
     for name, view, methods in views:
-        path = f"/_ossemu/{name}"
-        app.add_url_rule(path, view_func=_unless_virtual_host(view, oss, path), methods=methods)
+        app.add_url_rule(
+            f"/_ossemu/{name}", view_func=unless_virtual_host(view, oss), methods=methods
+        )
+    inspector.register(app, lambda view: unless_virtual_host(view, oss))
 
 
-def _unless_virtual_host(
-    view: Callable[[], Response], oss: Callable[[str], Response], path: str
-) -> Callable[[], Response]:
+def unless_virtual_host(
+    view: Callable[..., Response], oss: Callable[[str], Response]
+) -> Callable[..., Response]:
+    """``view``, except on a bucket's virtual host, where its path is a key of that bucket."""
+
     @functools.wraps(view)
-    def routed() -> Response:
+    def routed(**kwargs: Any) -> Response:
         domain = services().config.domain
         try:
             host = urlsplit("//" + request.headers.get("Host", "")).hostname or ""
         except ValueError:
             host = ""
         if domain and host.endswith("." + domain):
-            return oss(path.lstrip("/"))
-        return view()
+            return oss(request.path.lstrip("/"))
+        return view(**kwargs)
 
     return routed
 
 
-def _guarded(view: Callable[[], Response]) -> Callable[[], Response]:
+def _guarded(view: Callable[..., Response]) -> Callable[..., Response]:
     """``view``, refused (403) to web pages, foreign Host names and upload callbacks."""
 
     @functools.wraps(view)
-    def checked() -> Response:
+    def checked(**kwargs: Any) -> Response:
         config = services().config
         names = served_hosts(config.domain, config.public_url, config.allowed_hosts)
         headers = {name.lower(): value for name, value in request.headers.items()}
@@ -70,7 +83,7 @@ def _guarded(view: Callable[[], Response]) -> Callable[[], Response]:
             response.status_code = 403
             return response
         expect_continue.grant(request.environ)
-        return view()
+        return view(**kwargs)
 
     return checked
 
@@ -86,6 +99,7 @@ def public_key() -> Response:
 
 def callbacks() -> Response:
     """The callback journal, oldest first; ``?bucket=&key=`` filter; DELETE clears it.
+    Each entry carries its ``id`` (what ``replay`` takes).
 
     ``?limit=N`` answers one page of at most N entries (at most 1000); when more may follow,
     ``X-Ossemu-Next-After`` holds the cursor to pass as ``?after=`` for the next one. Without
@@ -95,6 +109,8 @@ def callbacks() -> Response:
     if request.method == "DELETE":
         journal.clear()
         return Response(status=204)
+    if request.args.get("order") == "newest":
+        return replay.newest()
     bucket, key = request.args.get("bucket"), request.args.get("key")
     after = _cursor(request.args.get("after", "0"))
     limit = _cursor(request.args.get("limit", "0"))
@@ -102,18 +118,19 @@ def callbacks() -> Response:
         return _bad(f"after must be an entry id and limit a number from 1 to {MAX_PAGE}")
     if not limit:
         rows = journal.iter_entries(bucket, key, after=after)
-        return Response(_json_array(entry for _, entry in rows), mimetype="application/json")
+        return Response(_json_array(rows), mimetype="application/json")
     page = journal.page(bucket, key, after=after, limit=limit)
-    response = jsonify([entry for _, entry in page])
+    response = jsonify([{"id": entry_id, **entry} for entry_id, entry in page])
     if len(page) == limit:
         response.headers["X-Ossemu-Next-After"] = str(page[-1][0])
     return response
 
 
-def _json_array(entries: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+def _json_array(rows: Iterator[tuple[int, dict[str, Any]]]) -> Iterator[bytes]:
     yield b"["
-    for number, entry in enumerate(entries):
-        yield (b"," if number else b"") + json.dumps(entry, ensure_ascii=False).encode()
+    for number, (entry_id, entry) in enumerate(rows):
+        document = json.dumps({"id": entry_id, **entry}, ensure_ascii=False)
+        yield (b"," if number else b"") + document.encode()
     yield b"]\n"
 
 

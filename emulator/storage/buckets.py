@@ -15,6 +15,7 @@ from .catalog import Catalog, bucket_from_row, drop_inline, require_bucket
 from .index import Index
 from .models import BucketInfo
 from .names import check_bucket_name
+from .usage import bucket_usage
 
 
 class Buckets:
@@ -102,6 +103,10 @@ class Buckets:
         )
         buckets = [bucket_from_row(r) for r in rows[:max_keys]]
         return buckets, len(rows) > max_keys
+
+    def usage(self, bucket: str) -> tuple[int, int]:
+        """(objects, bytes) stored in ``bucket``."""
+        return bucket_usage(self.index.read(), bucket)
 
     def get_bucket_setting(self, bucket: str, name: str) -> str | None:
         """A bucket's setting (``acl``, ``cors``…), None when unset or when there is no such

@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS bucket_settings (
     PRIMARY KEY (bucket, name)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, upload_id);
+-- Covers a bucket's count and bytes (the inspector's bucket list) without reading each row.
+CREATE INDEX IF NOT EXISTS objects_usage ON objects (bucket, size);
 CREATE TABLE IF NOT EXISTS parts (
     upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, blob TEXT NOT NULL,
     size INTEGER NOT NULL, etag TEXT NOT NULL, crc64 TEXT NOT NULL, last_modified REAL NOT NULL,

@@ -270,3 +270,36 @@ def test_fsck_commands(tmp_path):
     assert repaired.returncode == 1 and "moved to lost+found/" in repaired.stdout
     assert (data_dir / "lost+found" / orphan.name).read_bytes() == b"stray"
     assert run(lines[0]).returncode == 0
+
+
+def test_inspector_callback_commands_run_as_written(
+    live, oss_emulator, callback_receiver, oss_client
+):
+    """The trigger block: a callback for a stored object, the journal, then a replay of it (the
+    entry number the journal printed stands in for the README's example "7")."""
+    oss_client.get_bucket("examplebucket").put_object("hello.txt", b"hello")
+    trigger, listing, replay = live(block("sh", "ossemu callbacks trigger")).strip().splitlines()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OSS_")}
+    env["PATH"] = f"{os.path.dirname(sys.executable)}:{env['PATH']}"
+    env["OSS_ENDPOINT"] = oss_emulator.url
+
+    def run(line: str) -> str:
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", line],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert run(trigger).rstrip().endswith(": ok (200)")
+    shown = run(listing)
+    assert shown.startswith("#") and "  Trigger  oss://examplebucket/hello.txt  -> ok" in shown
+    number = shown.split()[0].lstrip("#")
+    assert " replay 7 " in replay
+    assert run(replay.replace(" replay 7 ", f" replay {number} ")).rstrip().endswith(": ok (200)")
+    first, second = callback_receiver.wait_for(2)
+    assert first.form["object"] == "hello.txt" and first.form["size"] == "5"
+    assert second.body == first.body and second.path == "/again" and second.verified

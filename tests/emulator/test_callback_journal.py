@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -96,3 +99,37 @@ def test_the_journal_keeps_only_the_newest_entries(tmp_path):
 
 def test_the_default_journal_keeps_ten_thousand_entries(tmp_path):
     assert CallbackJournal(tmp_path / "journal.sqlite").keep == 10_000
+
+
+def test_newest_pages_walk_back_and_filter_by_outcome(tmp_path):
+    journal = CallbackJournal(tmp_path / "j.sqlite3")
+    ids = [
+        journal.record({"bucket": "b", "key": f"k{i}", "outcome": "failed" if i % 3 else "ok"})
+        for i in range(10)
+    ]
+    first = journal.newest(limit=4)
+    assert [entry_id for entry_id, _ in first] == ids[:-5:-1]
+    older = journal.newest(before=first[-1][0], limit=100)
+    assert [entry_id for entry_id, _ in older] == ids[-5::-1]
+    assert [e["key"] for _, e in journal.newest("b", outcome="ok")] == ["k9", "k6", "k3", "k0"]
+    assert journal.newest("b", "k6", "failed") == []
+    assert journal.get(ids[2]) == {"bucket": "b", "key": "k2", "outcome": "failed"}
+    assert journal.get(ids[-1] + 1) is None
+
+
+def test_a_journal_from_before_the_outcome_column_is_filled_in(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute(
+            "CREATE TABLE deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, bucket TEXT,"
+            " key TEXT, entry TEXT NOT NULL)"
+        )
+        for outcome in ("ok", "failed"):
+            db.execute(
+                "INSERT INTO deliveries (bucket, key, entry) VALUES ('b', 'k', ?)",
+                (json.dumps({"outcome": outcome}),),
+            )
+        db.commit()
+    journal = CallbackJournal(path)
+    assert [e["outcome"] for _, e in journal.newest(outcome="failed")] == ["failed"]
+    assert len(journal.newest()) == 2

@@ -48,6 +48,16 @@ CONTROL_API = {
     ("/_ossemu/faults", frozenset({"GET", "POST", "DELETE", "HEAD", "OPTIONS"})),
     ("/_ossemu/reset", frozenset({"POST", "OPTIONS"})),
     ("/_ossemu/clock", frozenset({"GET", "POST", "DELETE", "HEAD", "OPTIONS"})),
+    # The inspector: its page and two files, and the data it reads through the control API.
+    ("/_ossemu/", frozenset({"GET", "HEAD", "OPTIONS"})),
+    ("/_ossemu/static/<name>", frozenset({"GET", "HEAD", "OPTIONS"})),
+    ("/_ossemu/callbacks/<int:entry_id>/replay", frozenset({"POST", "OPTIONS"})),
+    ("/_ossemu/callbacks/trigger", frozenset({"POST", "OPTIONS"})),
+    ("/_ossemu/buckets", frozenset({"GET", "HEAD", "OPTIONS"})),
+    ("/_ossemu/buckets/<bucket>/objects", frozenset({"GET", "HEAD", "OPTIONS"})),
+    ("/_ossemu/buckets/<bucket>/object", frozenset({"GET", "DELETE", "HEAD", "OPTIONS"})),
+    ("/_ossemu/buckets/<bucket>/uploads", frozenset({"GET", "HEAD", "OPTIONS"})),
+    ("/_ossemu/buckets/<bucket>/uploads/<upload_id>", frozenset({"DELETE", "OPTIONS"})),
 }
 
 
