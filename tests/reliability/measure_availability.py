@@ -1,6 +1,7 @@
 """Measure whether ``ossemu serve`` keeps serving under all of issue 15's slow attacks at once.
 
-    .venv/bin/python -m tests.reliability.measure_availability [--seconds 30] [-- SERVE ARGS]
+    .venv/bin/python -m tests.reliability.measure_availability [--seconds 30] [--scale 1]
+        [-- SERVE ARGS]
 
 Starts the default ``ossemu serve`` (extra arguments after ``--`` go to it), then runs, together:
 
@@ -12,6 +13,7 @@ Starts the default ``ossemu serve`` (extra arguments after ``--`` go to it), the
 
 and meanwhile a health check and a 4 KiB PUT then GET loop, each on its own connection with a
 10 s timeout. Prints p50/p99/max of each and the errors (a timeout or a status other than 200).
+``--scale`` multiplies every attack's count (a test runs it at a tenth).
 """
 
 from __future__ import annotations
@@ -189,7 +191,7 @@ def _uploader(port: int, urls: str, key: str, stop: threading.Event, done: list[
             time.sleep(0.5)
 
 
-def measure(seconds: float, serve_args: list[str]) -> list[str]:
+def measure(seconds: float, serve_args: list[str], scale: float = 1.0) -> list[str]:
     with tempfile.TemporaryDirectory() as root:
         serve = ServeProcess(Path(root) / "data", *serve_args)
         port = serve.port
@@ -201,8 +203,8 @@ def measure(seconds: float, serve_args: list[str]) -> list[str]:
             done = {"slow": [0], "silent": [0], "self": [0]}
             cut = [0]
             threads = [
-                threading.Thread(target=_partial_heads, args=(port, 200, stop)),
-                threading.Thread(target=_tricklers, args=(port, 40, stop, cut)),
+                threading.Thread(target=_partial_heads, args=(port, round(200 * scale), stop)),
+                threading.Thread(target=_tricklers, args=(port, round(40 * scale), stop, cut)),
             ]
             for name, urls, n in [
                 ("slow", slow.url, 64),
@@ -213,7 +215,7 @@ def measure(seconds: float, serve_args: list[str]) -> list[str]:
                     threading.Thread(
                         target=_uploader, args=(port, urls, f"{name}-{i}", stop, done[name])
                     )
-                    for i in range(n)
+                    for i in range(max(1, round(n * scale)))
                 ]
             for t in threads:
                 t.daemon = True
@@ -251,8 +253,9 @@ def main(argv: list[str] | None = None) -> int:
         argv, serve_args = argv[:cut], argv[cut + 1 :]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--scale", type=float, default=1.0)
     args = parser.parse_args(argv)
-    for line in measure(args.seconds, serve_args):
+    for line in measure(args.seconds, serve_args, args.scale):
         print(line, flush=True)
     return 0
 
