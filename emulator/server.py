@@ -6,8 +6,10 @@ the test's process. ``ossemu serve`` runs gunicorn's ``gthread`` worker when it 
 connections alive and reuses threads (Werkzeug closes every connection and starts a thread per
 request). Both stream bodies and handle ``Transfer-Encoding: chunked`` and ``Expect:
 100-continue``. Under both, an upload body that goes silent is cut off after
-``config.body_timeout`` by a socket timeout (``OssRequest.body_chunks``), so stalled clients
-cannot hold threads for ever.
+``config.body_timeout`` by a socket timeout, or once it falls behind ``config.body_min_rate``
+(``OssRequest.body_chunks``), and a request head must be whole within ``config.head_timeout``,
+so slow clients cannot hold threads for ever. Under gunicorn the worker's event loop reads the
+heads (``head_first``), so a half-sent head holds no thread at all.
 """
 
 from __future__ import annotations

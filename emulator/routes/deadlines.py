@@ -17,6 +17,10 @@ import threading
 import time
 
 
+#: Seconds a deadline may be overrun: the reaper wakes at most this often for its queue.
+SLACK = 0.25
+
+
 class Watch:
     """One body being read: its current deadline, and whether it was cut off."""
 
@@ -86,8 +90,12 @@ class Reaper:
                     watch.expired = True
                     with contextlib.suppress(OSError):  # under the lock: never after finish()
                         watch.sock.shutdown(socket.SHUT_RD)
-                timeout = self._heap[0][0] - time.monotonic() if self._heap else None
-                self._cond.wait(timeout)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                # Finished reads stay queued until their deadline: waking for each of them would
+                # cost a busy server a thread switch per request; a quarter second's slack won't.
+                self._cond.wait(max(self._heap[0][0] - time.monotonic(), SLACK))
 
 
 REAPER = Reaper()
