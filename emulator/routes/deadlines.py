@@ -16,7 +16,6 @@ import socket
 import threading
 import time
 
-
 #: Seconds a deadline may be overrun: the reaper wakes at most this often for its queue.
 SLACK = 0.25
 
