@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from ossemu.emulator.cli import default_workers
+from ossemu.emulator.cli import DEFAULT_THREADS, default_workers
 
 from . import bigio, fixture_cost, inspector, workloads
 from .peers import Spec, start
@@ -28,8 +28,10 @@ WORKLOADS = (
     *("small", "big", "post", "callback", "listing", "resumable", "startup", "serving"),
     *("fixtures", "inspector"),
 )
-MAIN = Spec("ossemu", "gunicorn", default_workers(), 8)  # what `ossemu serve` runs here
-ONE_WORKER = Spec("ossemu", "gunicorn", 1, 8)  # `ossemu serve --workers 1`
+MAIN = Spec(
+    "ossemu", "gunicorn", default_workers(), DEFAULT_THREADS
+)  # what `ossemu serve` runs here
+ONE_WORKER = Spec("ossemu", "gunicorn", 1, DEFAULT_THREADS)  # `ossemu serve --workers 1`
 SERVING = (
     Spec("ossemu", "werkzeug"),
     Spec("ossemu", "gunicorn", 1, 16),

@@ -34,6 +34,13 @@ class EmulatorConfig:
     #: Seconds an upload body may sit idle (between bytes, not in total) before the client gets
     #: 400 RequestTimeout and is disconnected, as OSS and S3 do; 0 waits for ever.
     body_timeout: float = 20.0
+    #: Bytes a second an upload body must average, after ``body_timeout`` seconds of grace,
+    #: before the client gets 400 RequestTimeout; 0: no minimum. A trickle of a byte every few
+    #: seconds never trips the idle limit, and would hold a server thread for ever.
+    body_min_rate: int = 16384
+    #: Seconds a request head may take to arrive in full, from the connection's start (or the
+    #: first byte after a kept-alive wait); then the connection is dropped. 0: no limit.
+    head_timeout: float = 10.0
     #: Reject private and loopback callback addresses as real OSS does.
     strict_callback_urls: bool = False
     #: PEM file of the RSA key that signs callbacks; default: generated once per data dir.

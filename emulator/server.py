@@ -6,8 +6,10 @@ the test's process. ``ossemu serve`` runs gunicorn's ``gthread`` worker when it 
 connections alive and reuses threads (Werkzeug closes every connection and starts a thread per
 request). Both stream bodies and handle ``Transfer-Encoding: chunked`` and ``Expect:
 100-continue``. Under both, an upload body that goes silent is cut off after
-``config.body_timeout`` by a socket timeout (``OssRequest.body_chunks``), so stalled clients
-cannot hold threads for ever.
+``config.body_timeout`` by a socket timeout, or once it falls behind ``config.body_min_rate``
+(``OssRequest.body_chunks``), and a request head must be whole within ``config.head_timeout``,
+so slow clients cannot hold threads for ever. Under gunicorn the worker's event loop reads the
+heads (``head_first``), so a half-sent head holds no thread at all.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -31,43 +34,37 @@ from . import expect_continue
 from .app import create_app
 from .config import EmulatorConfig
 from .services import Services
-
-
-class _SocketReader(io.RawIOBase):
-    """A connection's bytes, as ``socket.makefile("rb")`` gives them, but still readable after a
-    read timed out (``SocketIO`` then refuses every read with an OSError).
-
-    An upload body that times out ends the read side (see ``OssRequest.body_chunks``); Werkzeug's
-    drain after the response must then find end of input, not fail with a traceback.
-    """
-
-    def __init__(self, sock: socket.socket) -> None:
-        super().__init__()
-        self._sock = sock
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        return self._sock.recv_into(buffer)
+from .socket_reader import SocketReader
 
 
 class _QuietHandler(WSGIRequestHandler):
     """The app logs one access line per request itself; Werkzeug's own line would repeat it.
 
-    It also reads the connection through :class:`_SocketReader`, for bodies that time out.
+    It also reads the connection through :class:`SocketReader`, for bodies that time out.
     """
 
     def setup(self) -> None:
         super().setup()
         self.rfile.close()
-        self.rfile = io.BufferedReader(_SocketReader(self.connection))
+        self._reader = SocketReader(self.connection)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        """The head must be whole within ``head_timeout`` (http.server then drops the
+        connection quietly): a half-sent head would otherwise hold its thread for ever."""
+        limit = getattr(self.server, "ossemu_head_timeout", None)
+        self._reader.deadline = time.monotonic() + limit if limit else None
+        try:
+            super().handle_one_request()
+        finally:
+            self._reader.deadline = None
 
     def handle_expect_100(self) -> bool:
         """http.server would answer 100 while parsing the head: the app grants it later."""
         return True
 
     def run_wsgi(self) -> None:
+        self._reader.deadline = None  # the head is in: the body has limits of its own
         self._continue = expect_continue.asked(self.headers.get("Expect"))
         if self._continue:  # so would Werkzeug, before the app has looked
             del self.headers["Expect"]
@@ -120,6 +117,7 @@ class EmulatorServer:
         finally:
             listener.close()
         self._server.daemon_threads = True
+        self._server.ossemu_head_timeout = config.head_timeout  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
 
     @property
@@ -235,10 +233,11 @@ def serve_gunicorn(
     listener: socket.socket,
     *,
     workers: int = 1,
-    threads: int = 16,
+    threads: int = 256,
     on_ready: Callable[[], None] | None = None,
     unload: Callable[[Any], None] | None = None,
     log_level: str = "INFO",
+    head_timeout: float = 10.0,
 ) -> int:
     """Serve ``load()``'s WSGI app on ``listener`` under gunicorn (gthread) until a signal.
 
@@ -252,6 +251,8 @@ def serve_gunicorn(
     import gunicorn.http.wsgi
     from gunicorn.app.base import BaseApplication
     from gunicorn.glogging import Logger
+
+    from .head_first import worker_class
 
     class _ThroughOssemu(Logger):  # type: ignore[misc]
         def setup(self, cfg: Any) -> None:
@@ -284,7 +285,7 @@ def serve_gunicorn(
 
     options = {
         "bind": [f"fd://{listener.detach()}"],  # gunicorn owns (and closes) the socket now
-        "worker_class": "gthread",
+        "worker_class": worker_class(head_timeout),
         "workers": workers,
         "threads": threads,
         "keepalive": 5,

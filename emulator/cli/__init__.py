@@ -19,6 +19,9 @@ from .errors import UserError
 from .formatting import HelpFormatter
 
 DEFAULT_RECEIVER_PORT = 23450
+#: gunicorn threads per worker; ``tests/reliability/measure_availability.py`` measured 64 too few
+#: for issue 15's slow callbacks and uploads, 256 enough.
+DEFAULT_THREADS = 256
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,6 +138,22 @@ def _server_options(p: argparse.ArgumentParser) -> None:
         help="seconds an upload body may sit idle before 400 RequestTimeout (default 20; 0: never)",
     )
     p.add_argument(
+        "--body-min-rate",
+        type=int,
+        default=d.body_min_rate,
+        metavar="BYTES",
+        help="bytes a second an upload body must average, after --body-timeout seconds of grace, "
+        f"before 400 RequestTimeout (default {d.body_min_rate}; 0: no minimum)",
+    )
+    p.add_argument(
+        "--head-timeout",
+        type=float,
+        default=d.head_timeout,
+        metavar="SECONDS",
+        help="seconds a request head may take to arrive in full before the connection is "
+        "dropped (default 10; 0: no limit)",
+    )
+    p.add_argument(
         "--strict-callback-urls",
         action="store_true",
         help="reject private and loopback callback addresses, as real OSS does",
@@ -190,7 +209,13 @@ def _serving_options(p: argparse.ArgumentParser) -> None:
         help="gunicorn worker processes sharing the data dir (default: one per CPU, at most 4; "
         f"here {default_workers()})",
     )
-    p.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (default 8)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"threads per gunicorn worker (default {DEFAULT_THREADS}: a thread waiting on a slow "
+        "client or callback costs little, and must not leave none for other clients)",
+    )
 
 
 def default_workers() -> int:
@@ -208,6 +233,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         raise UserError("--access-key-id and --access-key-secret go together")
     if args.body_timeout < 0:
         raise UserError("--body-timeout must be 0 (never) or more seconds")
+    if args.body_min_rate < 0 or args.head_timeout < 0:
+        raise UserError("--body-min-rate and --head-timeout must be 0 (none) or more")
     if args.restore_seconds < 0:
         raise UserError("--restore-seconds must be 0 or more")
     return EmulatorConfig.from_env(
@@ -221,6 +248,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         region=args.region,
         callback_timeout=args.callback_timeout,
         body_timeout=args.body_timeout,
+        body_min_rate=args.body_min_rate,
+        head_timeout=args.head_timeout,
         restore_seconds=args.restore_seconds,
         strict_callback_urls=args.strict_callback_urls,
         callback_private_key=args.callback_private_key,
@@ -304,6 +333,7 @@ def _serve_gunicorn(args: argparse.Namespace) -> int:
         on_ready=lambda: _listening(url, config.data_dir),
         unload=lambda app: app.extensions["ossemu"].close(),
         log_level=config.log_level,
+        head_timeout=config.head_timeout or float("inf"),
     )
 
 

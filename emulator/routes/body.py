@@ -7,44 +7,70 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from .. import expect_continue
 from ..protocol.errors import BadRequest, OssError
+from .deadlines import REAPER
 
 CHUNK = 1024 * 1024
 #: environ key set once the request body has been read to its end.
 BODY_READ = "ossemu.body_read"
 
 
-def read_chunks(stream: BinaryIO, environ: dict[str, Any], idle: float | None) -> Iterator[bytes]:
+def read_chunks(
+    stream: BinaryIO,
+    environ: dict[str, Any],
+    idle: float | None,
+    min_rate: float | None = None,
+    length: int | None = None,
+) -> Iterator[bytes]:
     """The request body in bounded chunks; a client that stops mid-way is IncompleteBody.
 
     One that goes silent for ``idle`` seconds gets 400 RequestTimeout, as from OSS: otherwise
-    each stalled upload holds a server thread for ever, and a few of them leave gunicorn's fixed
-    pool none for anybody else. The limit is a socket timeout, so it bounds the wait for each
-    next byte, never the whole upload.
+    each stalled upload holds a server thread for ever. That limit is a socket timeout, so it
+    bounds the wait for each next byte only; a body that trickles (a byte every few seconds)
+    is held to ``min_rate`` bytes a second on average, after ``idle`` seconds of grace: the
+    body so far, up to the end of the chunk being read (or ``length``), must have arrived by
+    ``start + idle + bytes / min_rate``, else the same RequestTimeout.
     """
     sock = _client_socket(environ)
     expect_continue.grant(environ)  # the request is verified: now the body may come
-    while True:
-        try:
-            with _idle_limit(sock, idle):
-                chunk = stream.read(CHUNK)
-        # Only the read is guarded: the WSGI server raises its own types for a client that
-        # disconnects or breaks chunked framing (Werkzeug: ClientDisconnected, OSError;
-        # gunicorn: NoMoreData, InvalidChunkSize...), and each means the body never arrived.
-        except Exception as error:
-            if not _timed_out(error):
-                raise BadRequest("IncompleteBody") from None
-            if sock is not None:
-                _stop_reading(sock)
-            raise OssError("RequestTimeout") from None
-        if not chunk:
-            environ[BODY_READ] = True
-            return
-        yield chunk
+    start, received = time.monotonic(), 0
+
+    def due() -> float:
+        wanted = received + CHUNK if length is None else min(received + CHUNK, length)
+        return start + (idle or 0) + wanted / (min_rate or 1)
+
+    watch = REAPER.watch(sock, due()) if sock is not None and min_rate else None
+    try:
+        while True:
+            try:
+                with _idle_limit(sock, idle):
+                    chunk = stream.read(CHUNK)
+            # Only the read is guarded: the WSGI server raises its own types for a client that
+            # disconnects or breaks chunked framing (Werkzeug: ClientDisconnected, OSError;
+            # gunicorn: NoMoreData, InvalidChunkSize...), and each means the body never arrived.
+            except Exception as error:
+                if not _timed_out(error) and not (watch and watch.expired):
+                    raise BadRequest("IncompleteBody") from None
+                if sock is not None:
+                    _stop_reading(sock)
+                raise OssError("RequestTimeout") from None
+            if watch is not None and watch.expired:  # the read ended at the shut read side
+                raise OssError("RequestTimeout")
+            if not chunk:
+                environ[BODY_READ] = True
+                return
+            received += len(chunk)
+            if watch is not None:
+                REAPER.extend(watch, due())
+            yield chunk
+    finally:
+        if watch is not None:
+            REAPER.finish(watch)
 
 
 def body_left_unread(environ: dict[str, Any]) -> bool:

@@ -78,8 +78,15 @@ class OssRequest:
         )
 
     def body_chunks(self) -> Iterator[bytes]:
-        """The body in bounded chunks, each read under the configured idle limit."""
-        return read_chunks(self.stream, self.environ, services().config.body_timeout or None)
+        """The body in bounded chunks, read under the configured idle limit and minimum rate."""
+        config = services().config
+        try:
+            length = self.content_length(required=False)
+        except OssError:  # a bad length is refused where it matters; here it only sets a deadline
+            length = None
+        return read_chunks(
+            self.stream, self.environ, config.body_timeout or None, config.body_min_rate, length
+        )
 
     def xml_body(self, limit: int = MAX_XML_BODY) -> bytes:
         """The XML document the request carries, refused with ``MalformedXML`` while it streams

@@ -241,6 +241,7 @@ def raw_request(
     body: bytes = b"",
     sign: bool = True,
     raw_target: str | None = None,
+    timeout: float = 10,
 ) -> RawResponse:
     """One signed request on its own connection, headers written exactly as given."""
     params = list(params)
@@ -251,7 +252,7 @@ def raw_request(
     sent["Connection"] = "close"
     head = f"{method} {raw_target or target(bucket, key, params)} HTTP/1.1\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in sent.items()) + "\r\n"
-    return raw_exchange(port, wire(head) + body)
+    return raw_exchange(port, wire(head) + body, timeout=timeout)
 
 
 # -- what acknowledged writes promise ------------------------------------------------------------

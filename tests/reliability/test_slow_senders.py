@@ -35,6 +35,8 @@ from tests.support import RawResponse, parse_response, target, wire
 
 BUCKET = "slow-senders"
 BODY_TIMEOUT = 0.5
+#: Bytes a second: the slow but moving upload below (5 KB/s) stays above it.
+MIN_RATE = 1000
 #: Generous bound on any single answer, so a regression fails instead of hanging.
 ANSWER_WITHIN = 15.0
 TIMEOUT_MESSAGE = (
@@ -69,7 +71,8 @@ class _Complaints(logging.Handler):
 
 @pytest.fixture(scope="module", params=["in-process", "serve"])
 def server(request, tmp_path_factory) -> Iterator[Target]:
-    """An emulator with ``body_timeout=0.5``: EmulatorServer(config), or ``ossemu serve``."""
+    """An emulator with ``body_timeout=0.5``, ``body_min_rate=1000``: EmulatorServer(config),
+    or ``ossemu serve``."""
     data_dir = tmp_path_factory.mktemp(f"slow-{request.param}") / "data"
     if request.param == "in-process":
         config = EmulatorConfig(
@@ -78,6 +81,7 @@ def server(request, tmp_path_factory) -> Iterator[Target]:
             access_key_id=KEY_ID,
             access_key_secret=SECRET,
             body_timeout=BODY_TIMEOUT,
+            body_min_rate=MIN_RATE,
         )
         complaints = _Complaints()
         logging.getLogger("werkzeug").addHandler(complaints)
@@ -92,7 +96,9 @@ def server(request, tmp_path_factory) -> Iterator[Target]:
         finally:
             logging.getLogger("werkzeug").removeHandler(complaints)
         return
-    process = ServeProcess(data_dir, "--body-timeout", str(BODY_TIMEOUT))
+    process = ServeProcess(
+        data_dir, "--body-timeout", str(BODY_TIMEOUT), "--body-min-rate", str(MIN_RATE)
+    )
 
     def tracebacks() -> list[str]:
         return [line for line in process.log_text().splitlines() if "Traceback" in line]
