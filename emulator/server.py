@@ -54,6 +54,7 @@ class _QuietHandler(WSGIRequestHandler):
         connection quietly): a half-sent head would otherwise hold its thread for ever."""
         limit = getattr(self.server, "ossemu_head_timeout", None)
         self._reader.deadline = time.monotonic() + limit if limit else None
+        self._reader.answered = False
         try:
             super().handle_one_request()
         finally:
@@ -85,6 +86,8 @@ class _QuietHandler(WSGIRequestHandler):
     def send_response(self, code: int, message: str | None = None) -> None:
         """Without http.server's own Server/Date headers: the app sends OSS's."""
         self._said_connection = False
+        if code >= 200:  # the final answer: the body is now either read or left for the drain
+            self._reader.answered = True
         self.send_response_only(code, message)
 
     def send_header(self, keyword: str, value: str) -> None:

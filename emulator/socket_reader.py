@@ -21,11 +21,20 @@ class SocketReader(io.RawIOBase):
         self._sock = sock
         #: while a request head is read: when it must be complete (``time.monotonic()``)
         self.deadline: float | None = None
+        #: once the answer has started: reads take only what has arrived. Werkzeug's drain
+        #: after the answer reads ``rfile.read(10 MB)``, which would otherwise wait for a
+        #: client that sent a body nobody read and now waits for the connection to close.
+        self.answered = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
+        if self.answered:
+            try:
+                return self._sock.recv_into(buffer, 0, socket.MSG_DONTWAIT)
+            except (BlockingIOError, OSError):
+                return 0  # nothing more now: the drain takes it as the end
         if self.deadline is None:
             return self._sock.recv_into(buffer)
         left = self.deadline - time.monotonic()

@@ -9,7 +9,7 @@ from ..protocol.errors import OssError
 from ..protocol.http import header_wire, http_date
 from ..protocol.restore import restore_header
 from ..storage import ObjectMeta, next_append_position
-from .body import body_left_unread, refuse_rest
+from .body import body_left_unread
 
 #: The one owner every bucket and object has here.
 OWNER = [("ID", "ossemu"), ("DisplayName", "ossemu")]
@@ -26,9 +26,6 @@ def render_error(error: OssError, headers: dict[str, str] | None = None) -> Resp
     host_id = request.host.split(":")[0] if request else "localhost"
     out = {**(headers or {}), **error.headers(request_id, host_id)}
     if body_left_unread(request.environ):
-        # End the read side too: a server's drain after the answer (Werkzeug's reads until the
-        # client closes) would otherwise wait on a client that is waiting for the answer.
-        refuse_rest(request.environ)
         out["Connection"] = "close"
     body = b"" if request.method == "HEAD" else error.to_xml(request_id, host_id)
     response = xml_response(body, error.status, out)
