@@ -36,7 +36,7 @@ MAX_SKEW_SECONDS = 15 * 60
 MIN_DURATION, MAX_DURATION, DEFAULT_DURATION = 900, 43200, 3600
 MAX_POLICY_BYTES = 1024
 _ROLE_ARN = re.compile(r"acs:ram::([0-9]+):role/([A-Za-z0-9.@_\-]{1,64})", re.IGNORECASE)
-_SESSION_NAME = re.compile(r"[A-Za-z0-9.@_\-]{2,64}")
+_SESSION_NAME = re.compile(r"[A-Za-z0-9.@_\-]{2,32}")  # docs: 2-32 (newer pages: 64?)
 _MISMATCH = "Specified signature is not matched with our calculation. server string to sign is:"
 
 # reason (credentials.CredentialError) -> (status, Code, Message)
@@ -221,7 +221,7 @@ def _duration(raw: str | None) -> int:
         raise StsError(
             400,
             "InvalidParameter.DurationSeconds",
-            "The Min/Max value of DurationSeconds is 15min/12hr.",
+            "The Min/Max value of DurationSeconds is 15min/1hr.",  # the docs quote it so
         )
     return int(raw)
 

@@ -186,3 +186,24 @@ def test_any_policy_gets_credentials_or_an_sts_error_never_a_500(app, text):
     assert answer.status_code in (200, 400), answer.text
     if answer.status_code == 400:
         assert answer.json["Code"].startswith("InvalidParameter.Policy")
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "message"),
+    [
+        ({"RoleSessionName": "s" * 33}, "InvalidParameter.RoleSessionName", "wrongly formed"),
+        ({"RoleSessionName": "x"}, "InvalidParameter.RoleSessionName", "wrongly formed"),
+        ({"DurationSeconds": "899"}, "InvalidParameter.DurationSeconds", "15min/1hr"),
+        ({"DurationSeconds": "43201"}, "InvalidParameter.DurationSeconds", "15min/1hr"),
+    ],
+)
+def test_assume_role_parameters_out_of_the_documented_range(app, extra, code, message):
+    """2-32 characters of session name and 900-43200 s, with the messages the docs quote."""
+    answer = app.test_client().post("/", data=rpc_params(**extra))
+    assert (answer.status_code, answer.json["Code"]) == (400, code)
+    assert message in answer.json["Message"]
+
+
+def test_a_32_character_session_name_and_12_hours_are_accepted(app):
+    params = rpc_params(RoleSessionName="s" * 32, DurationSeconds="43200")
+    assert app.test_client().post("/", data=params).status_code == 200
