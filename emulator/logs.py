@@ -81,6 +81,20 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
         threading.excepthook = lambda args: _log_uncaught(
             args.exc_type, args.exc_value, args.exc_traceback
         )
+        sys.unraisablehook = _log_unraisable
+
+
+def _log_unraisable(unraisable: Any) -> None:
+    """Python's "Exception ignored in: ..." (a weakref callback at interpreter exit, a failing
+    ``__del__``) as one JSON line too. Written directly: logging may be half torn down then."""
+    try:
+        message = f"{unraisable.err_msg or 'Exception ignored in'}: {unraisable.object!r}"
+        exc = (unraisable.exc_type, unraisable.exc_value, unraisable.exc_traceback)
+        record = logging.LogRecord("python", logging.WARNING, "", 0, message, None, exc)
+        sys.stderr.write(JsonFormatter().format(record) + "\n")
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001 - at exit there is nowhere left to report to
+        pass
 
 
 def _log_uncaught(kind: type[BaseException], value: BaseException | None, tb: Any) -> None:

@@ -184,3 +184,23 @@ def test_json_format_under_ossemu_dev_covers_the_receivers_lines(tmp_path):
         ["POST", "/fail/", "verified"],
     ]
     assert SECRET not in printed
+
+
+def test_json_format_covers_pythons_exception_ignored_lines(tmp_path):
+    """An exception Python can only ignore (a failing ``__del__``, a weakref callback at exit)
+    prints "Exception ignored in: ..." on stderr; under --log-format json that is JSON too."""
+    code = (
+        "from ossemu.emulator import logs\n"
+        "logs.configure('INFO', 'json')\n"
+        "class Broken:\n"
+        "    def __del__(self):\n"
+        "        raise RuntimeError('boom')\n"
+        "Broken()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    (entry,) = [parse(line) for line in result.stderr.splitlines()]
+    assert entry["message"].startswith("Exception ignored in: <function Broken.__del__")
+    assert "RuntimeError: boom" in json.dumps(entry)
