@@ -81,12 +81,20 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
         threading.excepthook = lambda args: _log_uncaught(
             args.exc_type, args.exc_value, args.exc_traceback
         )
-        sys.unraisablehook = _log_unraisable
+    sys.unraisablehook = _log_unraisable
 
 
 def _log_unraisable(unraisable: Any) -> None:
     """Python's "Exception ignored in: ..." (a weakref callback at interpreter exit, a failing
-    ``__del__``) as one JSON line too. Written directly: logging may be half torn down then."""
+    ``__del__``): one JSON line under ``--log-format json``. A SystemExit or KeyboardInterrupt
+    there is the Ctrl-C or SIGTERM that is stopping the process, raised by its signal handler
+    while a weakref callback happened to run: the exit the user asked for, not an error, so it
+    prints nothing. Written directly: logging may be half torn down then."""
+    if issubclass(unraisable.exc_type, (SystemExit, KeyboardInterrupt)):
+        return
+    if _format != "json":
+        sys.__unraisablehook__(unraisable)
+        return
     try:
         message = f"{unraisable.err_msg or 'Exception ignored in'}: {unraisable.object!r}"
         exc = (unraisable.exc_type, unraisable.exc_value, unraisable.exc_traceback)

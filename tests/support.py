@@ -11,12 +11,10 @@ import base64
 import hashlib
 import json
 import re
-import shutil
 import socket
-import subprocess
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote
 
 # PostObject policy vectors (docs/direct-upload.md 1.10): the Java SDK's V1 policy and a V4 one.
@@ -35,7 +33,6 @@ V4_POLICY = (
     "fQ=="
 )
 
-NODE_CACHE = Path(__file__).resolve().parents[1] / ".cache" / "readme-node"
 
 
 def b64(data: str | bytes) -> str:
@@ -158,12 +155,26 @@ def status_line(port: int, request: bytes) -> str:
     return data.partition(b"\r\n")[0].decode("latin-1")
 
 
-def ali_oss_node() -> tuple[str, str]:
-    """``(node, NODE_PATH)`` with ali-oss 6 installed in the repository's ``.cache`` (once)."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    assert node and npm, "Node.js is part of this machine kind; the ali-oss tests need it"
-    if not (NODE_CACHE / "node_modules" / "ali-oss").exists():
-        NODE_CACHE.mkdir(parents=True, exist_ok=True)
-        command = [npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix"]
-        subprocess.run([*command, str(NODE_CACHE), "ali-oss@6"], check=True, timeout=300)
-    return node, str(NODE_CACHE / "node_modules")
+class SilentAppServer:
+    """An app server that accepts callback connections and never answers (nor reads)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0), backlog=4096)
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                self.held.append(self.sock.accept()[0])
+            except OSError:
+                return
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/cb"
+
+    def close(self) -> None:
+        self.sock.close()
+        for s in self.held:
+            s.close()

@@ -60,10 +60,7 @@ class DevPage:
         filename = args.get("filename", "")
         if version not in ("v1", "v4") or not filename or "/" in filename:
             return _json(400, {"error": "version must be v1 or v4, filename a plain file name"})
-        try:
-            form = self.form(version)
-        except AttributeError:  # an SDK without the form signer
-            return _json(501, {"error": "this ossemu's SDK has no post_object_form"})
+        form = self.form(version)
         key = KEY.replace("${filename}", filename)
         return _json(
             200,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from urllib.parse import unquote
 
 from ..protocol.auth import Principal
 from ..protocol.errors import Forbidden
+from ..protocol.http import parse_copy_source
 from .policy import evaluate, parse
 
 #: The one account that owns every bucket and role of the emulator.
@@ -72,7 +72,7 @@ def needs(
     source = headers.get("x-oss-copy-source")
     if source and operation in ("PutObject", "UploadPart"):
         # CopyObject / UploadPartCopy also read the source.
-        src_bucket, _, src_key = unquote(source).lstrip("/").partition("/")
+        src_bucket, src_key = parse_copy_source(source)
         pairs.append(("oss:GetObject", resource(region, src_bucket, src_key)))
     return pairs
 

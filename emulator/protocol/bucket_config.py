@@ -208,11 +208,6 @@ def check_versioning(body: bytes) -> bytes:
     return render("VersioningConfiguration", [("Status", status)])
 
 
-def versioning_status(document: bytes | None) -> str | None:
-    """``Enabled``/``Suspended`` from a stored document, None when never set."""
-    return None if document is None else _text(parse(document, "VersioningConfiguration"), "Status")
-
-
 CONFIGS: tuple[BucketConfig, ...] = (
     BucketConfig(
         "lifecycle",

@@ -10,8 +10,9 @@ import os
 import re
 import time
 from email.utils import formatdate, parsedate_to_datetime
+from urllib.parse import unquote
 
-from .errors import OssError
+from .errors import OssError, invalid_argument
 
 _RANGE_RE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
 _UINT_RE = re.compile(r"[0-9]{1,18}")  # 18 digits: every value fits a SQLite INTEGER
@@ -133,3 +134,17 @@ def header_text(wire: str) -> str:
 def header_wire(text: str) -> str:
     """Text as a WSGI response header string: its UTF-8 bytes, one latin-1 character each."""
     return text if text.isascii() else text.encode("utf-8", "replace").decode("latin-1")
+
+
+def parse_copy_source(header: str) -> tuple[str, str]:
+    """``x-oss-copy-source: /bucket/key`` (URL-encoded; a ``?versionId=`` tail is ignored) ->
+    (bucket, key), for CopyObject, UploadPartCopy and the checks that authorise them."""
+    path = header.split("?versionId=", 1)[0]
+    src_bucket, _, src_key = unquote(path).lstrip("/").partition("/")
+    if not src_bucket or not src_key:
+        raise invalid_argument(
+            "Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.",
+            "x-oss-copy-source",
+            header,
+        )
+    return src_bucket, src_key

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from xml.etree.ElementTree import Element
 
 from .errors import BadRequest, invalid_argument
+from .http import iso8601
 from .xml import Node, parse, render
 
 DAY = 86400
@@ -33,7 +34,7 @@ class When:
     def nodes(self) -> list[Node]:
         if self.days is not None:
             return [("Days", self.days)]
-        return [(self.tag, _iso(self.date or 0.0))]
+        return [(self.tag, iso8601(self.date or 0.0))]
 
 
 @dataclass(frozen=True)
@@ -137,10 +138,6 @@ def _midnight(text: str, tag: str) -> float:
             break
         return moment.timestamp()
     raise invalid_argument(f"{tag} must be date in ISO8601 format and at midnight UTC.", tag, text)
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _text(e: Element, path: str) -> str | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Literal
-from urllib.parse import unquote
 
 from ..iam import authorize as iam
 from ..protocol.auth import Principal, deny_anonymous
+from ..protocol.http import parse_copy_source
 from ..services import Services
 from .acl import check_anonymous
 
@@ -41,7 +41,8 @@ def authorize(
     STS session what its session policy allows. An anonymous caller may call what needs no
     signature, and what the bucket's and the object's ACLs open to everyone
     (``protocol/acl.py`` decides): reads where they are public-read, writes, form uploads
-    included, where they are public-read-write. A CopyObject also needs its source readable.
+    included, where they are public-read-write. A copy (CopyObject, UploadPartCopy) also needs its
+    source readable.
     """
     if needs == "none":
         return
@@ -51,9 +52,8 @@ def authorize(
             raise deny_anonymous()
         check_anonymous(operation, bucket, key)
         copy_source = headers.get("x-oss-copy-source")
-        if copy_source and operation == "PutObject":
-            src_bucket, _, src_key = unquote(copy_source).lstrip("/").partition("/")
-            check_anonymous("GetObject", src_bucket, src_key or None)
+        if copy_source and operation in ("PutObject", "UploadPart"):  # CopyObject, UploadPartCopy
+            check_anonymous("GetObject", *parse_copy_source(copy_source))
         return
     if operation is None or principal.policy is None:
         return

@@ -6,7 +6,6 @@ import io
 import re
 from collections.abc import Iterator
 from typing import BinaryIO
-from urllib.parse import unquote
 
 from flask import Response
 from werkzeug.wsgi import wrap_file
@@ -14,7 +13,13 @@ from werkzeug.wsgi import wrap_file
 from ..callbacks import parse_callback
 from ..iam import authorize as iam
 from ..protocol.errors import CallbackFailed, invalid_argument
-from ..protocol.http import check_content_md5, check_preconditions, http_date, parse_range
+from ..protocol.http import (
+    check_content_md5,
+    check_preconditions,
+    http_date,
+    parse_copy_source,
+    parse_range,
+)
 from ..protocol.object_options import tagging_directive
 from ..protocol.xml import (
     MAX_DELETE_BODY,
@@ -90,14 +95,7 @@ def put_object(req: OssRequest) -> Response:
 
 def copy_object(req: OssRequest) -> Response:
     """CopyObject: https://www.alibabacloud.com/help/en/oss/developer-reference/copyobject"""
-    source = unquote(req.headers["x-oss-copy-source"])
-    src_bucket, _, src_key = source.lstrip("/").partition("/")
-    if not src_bucket or not src_key:
-        raise invalid_argument(
-            "Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.",
-            "x-oss-copy-source",
-            source,
-        )
+    src_bucket, src_key = parse_copy_source(req.headers["x-oss-copy-source"])
     replace = req.headers.get("x-oss-metadata-directive", "COPY").upper() == "REPLACE"
     options = upload_options(req, class_ec="0013-00000101")
     replace_tags = tagging_directive(req.headers) == "REPLACE"

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import BinaryIO
-from urllib.parse import unquote
 
 from flask import Response
 
-from ..protocol.errors import invalid_argument
-from ..protocol.http import check_preconditions, http_date, parse_range
+from ..protocol.http import check_preconditions, http_date, parse_copy_source, parse_range
 from ..protocol.xml import etag, render, timestamp
 from ..services import storage
 from ..storage import ObjectMeta
@@ -29,7 +27,7 @@ _CHUNK = 1024 * 1024
 
 def upload_part_copy(req: OssRequest) -> Response:
     """UploadPartCopy: https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpartcopy"""
-    src_bucket, src_key = copy_source(req.headers[SOURCE])
+    src_bucket, src_key = parse_copy_source(req.headers[SOURCE])
     source, f = storage().open_object(src_bucket, src_key, follow_symlink=True)
     with f:
         if _check_conditions(req, source) == 304:
@@ -61,19 +59,6 @@ def _check_conditions(req: OssRequest, source: ObjectMeta) -> int | None:
         c: req.headers[f"{SOURCE}-{c}"] for c in _CONDITIONS if f"{SOURCE}-{c}" in req.headers
     }
     return check_preconditions(conditions, source.etag, source.last_modified)
-
-
-def copy_source(header: str) -> tuple[str, str]:
-    """``/bucket/key`` (URL-encoded; a ``?versionId=`` tail is ignored) -> (bucket, key)."""
-    path = header.split("?versionId=", 1)[0]
-    src_bucket, _, src_key = unquote(path).lstrip("/").partition("/")
-    if not src_bucket or not src_key:
-        raise invalid_argument(
-            "Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.",
-            SOURCE,
-            header,
-        )
-    return src_bucket, src_key
 
 
 def _read(f: BinaryIO, start: int, length: int) -> Iterator[bytes]:

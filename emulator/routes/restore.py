@@ -12,7 +12,7 @@ from .parsing import OssRequest
 def restore_object(req: OssRequest) -> Response:
     """RestoreObject (202 begun, 200 a restored copy kept longer):
     https://www.alibabacloud.com/help/en/oss/developer-reference/restoreobject"""
-    days, _tier = parse_restore_request(b"".join(req.body_chunks()))
+    days, _tier = parse_restore_request(req.xml_body())
     status, _meta = storage().restore_object(
         req.bucket or "", req.key or "", days=days, delay=services().config.restore_seconds
     )

@@ -215,6 +215,22 @@ def test_anonymous_copy_needs_a_readable_source(oss_emulator, bucket):
     assert bucket.get_object("copy").read() == b"open bytes"
 
 
+def test_anonymous_part_copy_needs_a_readable_source_too(oss_emulator, bucket):
+    """UploadPartCopy reads its source as CopyObject does: a private object stays private."""
+    bucket.put_bucket_acl("public-read-write")
+    bucket.put_object("mine", b"private bytes", headers={"x-oss-object-acl": "private"})
+    bucket.put_object("open", b"open bytes")
+    target = url(oss_emulator, bucket, "parts.bin")
+    init = requests.post(target + "?uploads")
+    upload_id = init.text.split("<UploadId>")[1].split("</UploadId>")[0]
+    part = f"{target}?partNumber=1&uploadId={upload_id}"
+    refused = requests.put(part, headers={"x-oss-copy-source": f"/{bucket.bucket_name}/mine"})
+    assert refused.status_code == 403
+    assert bucket.list_parts("parts.bin", upload_id).parts == []
+    copied = requests.put(part, headers={"x-oss-copy-source": f"/{bucket.bucket_name}/open"})
+    assert copied.status_code == 200, copied.content
+
+
 def test_anonymous_request_to_a_missing_bucket_is_no_such_bucket(oss_emulator):
     missing = requests.get(f"{oss_emulator.url}/no-such-bucket-anon/k")
     assert missing.status_code == 404 and b"<Code>NoSuchBucket</Code>" in missing.content

@@ -5,13 +5,12 @@ Host *and* ``/bucket/key``), ``localhost`` + ``sldEnable`` (plain path style), V
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 import pytest
 
 from ossemu.client.auth import Credentials, Signer
-from tests.support import ali_oss_node, raw_exchange
+from tests.support import raw_exchange
 
 SCRIPT = """
 const OSS = require('ali-oss');
@@ -43,9 +42,9 @@ const client = new OSS(options);
     ids=["ip", "ip-v4", "ip-internal", "ip-sld", "localhost-sld", "localhost-sld-v4"],
 )
 def test_ali_oss_puts_gets_lists_and_calls_back(
-    oss_emulator, oss_bucket, callback_receiver, endpoint, extra
+    oss_emulator, oss_bucket, callback_receiver, ali_oss, endpoint, extra
 ):
-    node, node_path = ali_oss_node()
+    node, node_env = ali_oss
     options = {
         "accessKeyId": oss_emulator.access_key_id,
         "accessKeySecret": oss_emulator.access_key_secret,
@@ -54,8 +53,7 @@ def test_ali_oss_puts_gets_lists_and_calls_back(
         **extra,
     }
     env = {
-        **os.environ,
-        "NODE_PATH": node_path,
+        **node_env,
         "ALI_OSS_OPTIONS": json.dumps(options),
         "CALLBACK_URL": callback_receiver.url,
     }

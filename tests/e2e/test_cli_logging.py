@@ -204,3 +204,27 @@ def test_json_format_covers_pythons_exception_ignored_lines(tmp_path):
     (entry,) = [parse(line) for line in result.stderr.splitlines()]
     assert entry["message"].startswith("Exception ignored in: <function Broken.__del__")
     assert "RuntimeError: boom" in json.dumps(entry)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_the_exit_a_signal_asked_for_is_not_reported_as_an_error(fmt):
+    """A SIGINT's SystemExit can land inside a weakref callback as the process stops; Python
+    would print "Exception ignored in: ... SystemExit: 0" and a traceback for it."""
+    code = (
+        "from ossemu.emulator import logs\n"
+        f"logs.configure('INFO', {fmt!r})\n"
+        "class Stopping:\n"
+        "    def __del__(self):\n"
+        "        raise SystemExit(0)\n"
+        "Stopping()\n"
+        "class Broken:\n"
+        "    def __del__(self):\n"
+        "        raise RuntimeError('boom')\n"
+        "Broken()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    assert "SystemExit" not in result.stderr
+    assert "RuntimeError: boom" in result.stderr  # a real error still shows

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.reliability.helpers import BUCKET, ServeProcess, raw_request, signed_headers
-from tests.support import b64json, target, wire
+from tests.support import SilentAppServer, b64json, target, wire
 
 WAIT = 10.0
 
@@ -63,26 +63,6 @@ class _SlowApp(http.server.ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/cb"
-
-
-class _Silent:
-    """Accepts connections and never answers (nor reads)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0), backlog=4096)
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                self.held.append(self.sock.accept()[0])
-            except OSError:
-                return
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/cb"
 
 
 class Stats:
@@ -198,7 +178,7 @@ def measure(seconds: float, serve_args: list[str], scale: float = 1.0) -> list[s
         try:
             raw_request(port, "PUT", BUCKET, None)
             stop = threading.Event()
-            slow, silent = _SlowApp(4.0), _Silent()
+            slow, silent = _SlowApp(4.0), SilentAppServer()
             self_url = f"http://127.0.0.1:{port}/{BUCKET}/self-target"
             done = {"slow": [0], "silent": [0], "self": [0]}
             cut = [0]

@@ -26,7 +26,7 @@ from tests.reliability.helpers import (
     raw_request,
     signed_headers,
 )
-from tests.support import RawResponse, b64json, parse_response, target, wire
+from tests.support import RawResponse, SilentAppServer, b64json, parse_response, target, wire
 
 BUCKET = "availability"
 PARTIAL_HEAD = b"GET /_ossemu/health HTTP/1.1\r\nHost: x\r\n"
@@ -248,31 +248,6 @@ def test_in_process_server_cuts_off_a_trickling_upload(tmp_path):
 # -- callbacks -------------------------------------------------------------------------------
 
 
-class _Silent:
-    """An app server that accepts callback connections and never answers."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0), backlog=256)
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                self.held.append(self.sock.accept()[0])
-            except OSError:
-                return
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/cb"
-
-    def close(self) -> None:
-        self.sock.close()
-        for s in self.held:
-            s.close()
-
-
 def _uploads(port: int, keys: list[str], callback_url: str) -> tuple[list, list[threading.Thread]]:
     callback = b64json({"callbackUrl": callback_url, "callbackBody": "k=${object}"})
     answers: list = []
@@ -300,7 +275,7 @@ def test_uploads_waiting_on_callbacks_do_not_starve_other_clients(tmp_path):
     """24 uploads whose app server never answers all wait on it at once, and meanwhile (before
     any of them is answered) the health check and a PUT/GET are served."""
     serve = _serve(tmp_path, "--callback-timeout", "8")
-    app = _Silent()
+    app = SilentAppServer()
     try:
         answers, threads = _uploads(serve.port, [f"wait-{n}" for n in range(24)], app.url)
         deadline = time.monotonic() + 6
