@@ -34,7 +34,6 @@ V4_POLICY = (
 )
 
 
-
 def b64(data: str | bytes) -> str:
     """Base64 of text (UTF-8) or bytes, as a header value."""
     return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
