@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .group_commit import GroupCommit
 from .space import reported_as_full
 from .startup import MARK_SCHEMA, unreadable_index
 
@@ -63,7 +64,7 @@ SCHEMA += MARK_SCHEMA + ";\n"
 
 
 class Index:
-    """Thread-local connections to ``index.sqlite3``; ``write()`` is the cross-process lock."""
+    """Reading connections per thread, one writing connection per process (``write()``)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -72,42 +73,47 @@ class Index:
         # so the connections of finished threads are closed, or fds and memory grow per request.
         self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
-        # Writers queue for SQLite's write lock here, threads on a lock and processes on a
-        # blocking flock of ``<index>-writer``: SQLite's busy handler would make them poll it
-        # with sleeps of up to 100 ms (p99 250 ms under 16 writers in one process).
-        self._writer = threading.Lock()
+        # Processes queue for SQLite's write lock on a blocking flock of ``<index>-writer``:
+        # SQLite's busy handler would make them poll it with sleeps of up to 100 ms. Within a
+        # process, writers share one connection and their COMMITs (``group_commit.py``).
         self._writer_file = (
             os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o600) if fcntl else None
         )
+        self._group: GroupCommit | None = None
         try:
-            db = self._connect()
+            db = self._open_connection()
             db.executescript(SCHEMA)
             _add_missing_columns(db)
+            self._group = GroupCommit(db, self._lock_processes, self._unlock_processes)
         except sqlite3.DatabaseError as e:
             self.close()
             raise unreadable_index(path, e) from None
 
+    def _open_connection(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        # FULL: COMMIT fsyncs the WAL, so an acknowledged write (its row, and an inline body)
+        # survives a power cut as well as a crash.
+        db.execute("PRAGMA synchronous=FULL")
+        db.row_factory = sqlite3.Row
+        with self._lock:
+            self._all.append((threading.current_thread(), db))
+        return db
+
     def _connect(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
+        """This thread's reading connection (the writers' one inside a write block, so a
+        block reads what it has written)."""
+        db = getattr(self._local, "writing", None) or getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            db.execute("PRAGMA journal_mode=WAL")
-            # FULL: COMMIT fsyncs the WAL, so an acknowledged write (its row, and an inline body)
-            # survives a power cut as well as a crash.
-            db.execute("PRAGMA synchronous=FULL")
-            db.row_factory = sqlite3.Row
-            self._local.db = db
             with self._lock:
                 self._close_finished_threads()
-                self._all.append((threading.current_thread(), db))
+            db = self._local.db = self._open_connection()
         return db
 
     def _close_finished_threads(self) -> None:
         live = []
         for thread, db in self._all:
-            if thread.is_alive():
+            if thread.is_alive() or (self._group is not None and db is self._group.db):
                 live.append((thread, db))
             else:
                 db.close()
@@ -115,26 +121,22 @@ class Index:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction holding the database's one writer lock across processes."""
-        db = self._connect()
-        with reported_as_full(), self._writer, self._between_processes():
-            db.execute("BEGIN IMMEDIATE")
+        """A write transaction, durable when the block exits (its COMMIT may be shared)."""
+        if self._group is None:
+            raise sqlite3.ProgrammingError("the index is closed")
+        with reported_as_full(), self._group.transaction() as db:
+            self._local.writing = db
             try:
                 yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+            finally:
+                self._local.writing = None
 
-    @contextmanager
-    def _between_processes(self) -> Iterator[None]:
-        if self._writer_file is None:
-            yield
-            return
-        fcntl.flock(self._writer_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
+    def _lock_processes(self) -> None:
+        if self._writer_file is not None:
+            fcntl.flock(self._writer_file, fcntl.LOCK_EX)
+
+    def _unlock_processes(self) -> None:
+        if self._writer_file is not None:
             fcntl.flock(self._writer_file, fcntl.LOCK_UN)
 
     def read(self) -> sqlite3.Connection:
@@ -146,6 +148,7 @@ class Index:
                 with contextlib.suppress(sqlite3.ProgrammingError):
                     db.close()
             self._all.clear()
+        self._group = None
         self._local = threading.local()
         if self._writer_file is not None:
             with contextlib.suppress(OSError):
