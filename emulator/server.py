@@ -30,7 +30,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from . import expect_continue
+from . import expect_continue, gunicorn_patches
 from .app import create_app
 from .config import EmulatorConfig
 from .services import Services
@@ -264,10 +264,7 @@ def serve_gunicorn(
 
     # gunicorn writes its own Server header and drops the app's; OSS clients see "AliyunOSS".
     gunicorn.http.wsgi.SERVER = "AliyunOSS"
-    _let_chunked_override_content_length()
-    _honour_connection_close()
-    if not getattr(gunicorn.http.wsgi.create, "defers_continue", False):
-        gunicorn.http.wsgi.create = _deferring_continue(gunicorn.http.wsgi.create)
+    gunicorn_patches.apply()
     ready = multiprocessing.get_context("fork").Value("b", 0)
     master = os.getpid()
 
@@ -316,73 +313,6 @@ def serve_gunicorn(
     except SystemExit as e:
         return int(e.code or 0)
     return 0
-
-
-def _let_chunked_override_content_length() -> None:
-    """Take a request with both ``Content-Length`` and ``Transfer-Encoding: chunked`` as RFC 9112
-    section 6.3 allows and OSS does (ali-oss sends it): the chunked framing alone counts, the
-    length is dropped, and the connection closes after the answer, so no second request can be
-    smuggled behind the body. gunicorn answers such a request 400 without this.
-
-    Everything else (a repeated length, stacked codings, chunked over HTTP/1.0) still reaches
-    gunicorn's own checks and their 400.
-    """
-    from gunicorn.http.message import Request
-
-    if getattr(Request, "_ossemu_chunked_wins", False):
-        return
-    checked = Request.set_body_reader
-
-    def set_body_reader(self: Any) -> None:
-        codings = [v for n, v in self.headers if n == "TRANSFER-ENCODING"]
-        lengths = [v for n, v in self.headers if n == "CONTENT-LENGTH"]
-        chunked = codings and codings[-1].rsplit(",", 1)[-1].strip(" \t").lower() == "chunked"
-        if chunked and len(lengths) == 1 and self.version >= (1, 1):
-            self.headers = [(n, v) for n, v in self.headers if n != "CONTENT-LENGTH"]
-            self.force_close()
-        checked(self)
-
-    Request.set_body_reader = set_body_reader
-    Request._ossemu_chunked_wins = True
-
-
-def _honour_connection_close() -> None:
-    """An answer whose app says ``Connection: close`` closes the connection under gunicorn too.
-
-    gunicorn drops the app's Connection header and keeps the connection alive; after an error
-    answered before the upload body was read (``routes.body.body_left_unread``) it would then
-    drain a body of any size, or read the unread bytes as the next request.
-    """
-    from gunicorn.http.wsgi import Response
-
-    if getattr(Response, "_ossemu_honours_close", False):
-        return
-    process = Response.process_headers
-
-    def process_headers(self: Any, headers: list[tuple[str, str]]) -> None:
-        if any(n.lower() == "connection" and v.strip().lower() == "close" for n, v in headers):
-            self.force_close()
-        process(self, headers)
-
-    Response.process_headers = process_headers
-    Response._ossemu_honours_close = True
-
-
-def _deferring_continue(create: Any) -> Any:
-    """gunicorn's environ builder, minus its immediate ``100 Continue`` (see expect_continue)."""
-
-    def deferring(req: Any, sock: Any, *args: Any, **kwargs: Any) -> Any:
-        asked = getattr(req, "_expected_100_continue", False)
-        req._expected_100_continue = False
-        resp, environ = create(req, sock, *args, **kwargs)
-        if asked:
-            expect_continue.defer(environ, lambda: sock.sendall(expect_continue.INTERIM))
-            should_close = resp.should_close  # gunicorn drops the app's Connection header
-            resp.should_close = lambda: should_close() or expect_continue.must_close(environ)
-        return resp, environ
-
-    deferring.defers_continue = True  # type: ignore[attr-defined]
-    return deferring
 
 
 def _die_with_parent(parent: int) -> None:

@@ -161,6 +161,29 @@ def test_head_sent_in_pieces_and_kept_alive_connections_are_served(serve):
     assert data.count(b"HTTP/1.1 200 OK") == 3
 
 
+def test_a_kept_alive_connection_that_stalls_mid_head_does_not_keep_its_thread(tmp_path):
+    """After an answer the thread waits a moment for the connection's next head: one that
+    arrives half and stops goes back to the event loop, so with a single thread another client
+    is still answered at once, and the stalled head, once finished, is answered too."""
+    serve = _serve(tmp_path, "--threads", "1", "--head-timeout", "30")
+    request = b"GET /_ossemu/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    try:
+        with socket.create_connection(("127.0.0.1", serve.port), timeout=ANSWER_WITHIN) as s:
+            s.sendall(request + request[:20])  # the second head stops half-way
+            first = s.recv(65536)
+            assert first.startswith(b"HTTP/1.1 200 OK")
+            started = time.monotonic()
+            assert _health(serve.port) == 200
+            assert time.monotonic() - started < 3  # not after the 30 s head timeout
+            s.sendall(request[20:-2] + b"Connection: close\r\n\r\n")
+            rest = b""
+            while chunk := s.recv(65536):
+                rest += chunk
+        assert (first + rest).count(b"HTTP/1.1 200 OK") == 2
+    finally:
+        assert serve.stop() == 0
+
+
 @pytest.fixture
 def in_process(tmp_path: Path) -> Iterator[EmulatorServer]:
     config = EmulatorConfig(
