@@ -5,12 +5,8 @@ There is no module-level app: each call builds a fresh, independent emulator (te
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
 
-from . import expect_continue
 from .access_log import AccessLog
 from .callbacks import CallbackEngine, CallbackJournal
 from .callbacks.signing import load_or_create_private_key, public_key_pem
@@ -19,23 +15,11 @@ from .config import EmulatorConfig
 from .faults import FaultInjector
 from .iam.credentials import Credentials
 from .iam.tokens import TokenSeal
-from .protocol.errors import OssError
 from .routes import ROUTES, register_routes
-from .routes.responses import render_error
+from .routes.responses import render_exception
+from .routes.wsgi import OssApi, close_if_body_refused
 from .services import EXTENSION, Services
 from .storage import Storage
-
-log = logging.getLogger("ossemu")
-
-# Werkzeug's own errors, as the OSS codes a client would get from real OSS.
-_HTTP_TO_OSS = {
-    400: "InvalidArgument",
-    404: "NoSuchKey",
-    405: "MethodNotAllowed",
-    411: "MissingContentLength",
-    413: "EntityTooLarge",
-    416: "InvalidRange",
-}
 
 
 def create_app(config: EmulatorConfig) -> Flask:
@@ -70,31 +54,16 @@ def create_app(config: EmulatorConfig) -> Flask:
     app.url_map.strict_slashes = False
     app.extensions[EXTENSION] = services
     register_routes(app)
-    app.wsgi_app = AccessLog(app.wsgi_app, clock)  # type: ignore[method-assign]
+    app.wsgi_app = AccessLog(  # type: ignore[method-assign]
+        OssApi(app, app.wsgi_app, services.errors.append), clock
+    )
 
     @app.after_request
     def _close_if_body_refused(response: Response) -> Response:
-        if expect_continue.must_close(request.environ):
-            response.headers["Connection"] = "close"
-        return response
-
-    @app.errorhandler(OssError)
-    def _oss_error(error: OssError) -> Response:
-        return render_error(error)
-
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> Response:
-        code = _HTTP_TO_OSS.get(error.code or 400, "InvalidArgument")
-        return render_error(OssError(code))
-
-    @app.errorhandler(ConnectionAbortedError)
-    def _dropped(error: ConnectionAbortedError) -> Response:
-        return Response(status=500)  # the socket is already closed: nobody reads this
+        return close_if_body_refused(response, request.environ)
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> Response:
-        log.exception("unexpected error handling %s %s", request.method, request.path)
-        services.errors.append(error)
-        return render_error(OssError("InternalError"))
+    def _any_error(error: Exception) -> Response:
+        return render_exception(error, request.environ, services.errors.append)
 
     return app

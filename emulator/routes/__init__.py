@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
 from werkzeug.routing import PathConverter
 
 from ..access_log import OPERATION, request_id_of
@@ -178,6 +178,12 @@ def register_routes(app: Flask) -> None:
 
 
 def dispatch(_path: str = "") -> Response:
+    """The Flask view of the OSS API (``wsgi.OssApi`` calls :func:`handle` without Flask)."""
+    return handle(request)
+
+
+def handle(request: Request) -> Response:
+    """One OSS API request: authenticate, route, authorise, and the operation's handler."""
     svc = services()
     if sts.is_sts_request(request):  # STS shares the endpoint, as the SDKs can be pointed at it
         return sts.handle(svc, request)

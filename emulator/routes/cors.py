@@ -4,6 +4,8 @@ so error responses and 203s carry them too)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, request
 
 from ..protocol import cors
@@ -65,12 +67,13 @@ def bucket_cors(bucket: str) -> cors.CorsConfig | None:
     return cors.loads(value)
 
 
-def add_cors_headers(response: Response) -> Response:
+def add_cors_headers(response: Response, environ: dict[str, Any]) -> Response:
     """Every OSS response of a bucket with CORS rules: the matched rule's headers for the
     request's ``Origin``, and ``Vary: Origin`` when the rules ask for it (preflights answer for
     themselves)."""
-    bucket = request.environ.get(BUCKET)
-    if not bucket or request.method == "OPTIONS":
+    bucket = environ.get(BUCKET)
+    method = environ.get("REQUEST_METHOD", "")
+    if not bucket or method == "OPTIONS":
         return response
     value = services().storage.get_bucket_setting(bucket, SETTING)
     if value is None:
@@ -79,9 +82,9 @@ def add_cors_headers(response: Response) -> Response:
         config = cors.loads(value)
     except (ValueError, KeyError):
         return response
-    response.headers.update(cors.actual(config, request.headers.get("Origin"), request.method))
+    response.headers.update(cors.actual(config, environ.get("HTTP_ORIGIN"), method))
     return response
 
 
 def register(app: Flask) -> None:
-    app.after_request(add_cors_headers)
+    app.after_request(lambda response: add_cors_headers(response, request.environ))

@@ -122,7 +122,7 @@ def complete_multipart_upload(req: OssRequest) -> Response:
     context = callback_context(req, meta, "CompleteMultipartUpload")
     outcome = svc.callback_delivery.deliver(spec, context, public_key_url=public_key_url(req))
     if not outcome.ok:
-        return render_error(CallbackFailed(outcome.message), headers)
+        return render_error(CallbackFailed(outcome.message), req.environ, headers)
     return Response(outcome.body, status=200, headers=headers, content_type="application/json")
 
 

@@ -89,7 +89,7 @@ def put_object(req: OssRequest) -> Response:
     context = callback_context(req, meta, "PutObject")
     outcome = svc.callback_delivery.deliver(spec, context, public_key_url=public_key_url(req))
     if not outcome.ok:
-        return render_error(CallbackFailed(outcome.message), headers)
+        return render_error(CallbackFailed(outcome.message), req.environ, headers)
     return Response(outcome.body, status=200, headers=headers, content_type="application/json")
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response
+from werkzeug.exceptions import HTTPException
 
 from ..access_log import request_id_of
 from ..protocol.errors import OssError
@@ -10,6 +15,18 @@ from ..protocol.http import header_wire, http_date
 from ..protocol.restore import restore_header
 from ..storage import ObjectMeta, next_append_position
 from .body import body_left_unread
+
+log = logging.getLogger("ossemu")
+
+# Werkzeug's own errors, as the OSS codes a client would get from real OSS.
+_HTTP_TO_OSS = {
+    400: "InvalidArgument",
+    404: "NoSuchKey",
+    405: "MethodNotAllowed",
+    411: "MissingContentLength",
+    413: "EntityTooLarge",
+    416: "InvalidRange",
+}
 
 #: The one owner every bucket and object has here.
 OWNER = [("ID", "ossemu"), ("DisplayName", "ossemu")]
@@ -19,19 +36,39 @@ def xml_response(body: bytes, status: int = 200, headers: dict[str, str] | None 
     return Response(body, status=status, headers=headers, content_type="application/xml")
 
 
-def render_error(error: OssError, headers: dict[str, str] | None = None) -> Response:
+def render_error(
+    error: OssError, environ: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
     """The one place an error becomes XML (or, for HEAD, the ``x-oss-err`` header); ``headers``
     go out with it (a 203 CallbackFailed also carries the stored object's ETag)."""
-    request_id = request_id_of(request.environ)
-    host_id = request.host.split(":")[0] if request else "localhost"
+    request_id = request_id_of(environ)
+    host_id = (environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "localhost").split(":")[0]
     out = {**(headers or {}), **error.headers(request_id, host_id)}
-    if body_left_unread(request.environ):
+    if body_left_unread(environ):
         out["Connection"] = "close"
-    body = b"" if request.method == "HEAD" else error.to_xml(request_id, host_id)
-    response = xml_response(body, error.status, out)
-    if request.method == "HEAD":
+    head = environ.get("REQUEST_METHOD") == "HEAD"
+    response = xml_response(b"" if head else error.to_xml(request_id, host_id), error.status, out)
+    if head:
         response.headers["Content-Length"] = "0"
     return response
+
+
+def render_exception(
+    error: Exception, environ: dict[str, Any], unexpected: Callable[[Exception], None]
+) -> Response:
+    """Any exception a request raised, as the answer OSS would give; ``unexpected`` is told of
+    the ones that are bugs (they answer 500 InternalError and log a traceback)."""
+    if isinstance(error, OssError):
+        return render_error(error, environ)
+    if isinstance(error, HTTPException):
+        code = _HTTP_TO_OSS.get(error.code or 400, "InvalidArgument")
+        return render_error(OssError(code), environ)
+    if isinstance(error, ConnectionAbortedError):
+        return Response(status=500)  # the socket is already closed: nobody reads this
+    method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+    log.error("unexpected error handling %s %s", method, path, exc_info=error)
+    unexpected(error)
+    return render_error(OssError("InternalError"), environ)
 
 
 def object_headers(meta: ObjectMeta) -> dict[str, str]:
