@@ -1,14 +1,23 @@
-"""Group commit: the write transactions queued in one process share one COMMIT, so one fsync.
+"""Group commit: the write transactions queued in one process share one COMMIT, and the
+COMMITs of both processes share their fsyncs, done outside every lock.
 
-Every acknowledged write must survive a power cut, so each COMMIT fsyncs the WAL
-(``synchronous=FULL``), and with one COMMIT per write the 4 KiB PUT rate was the disk's fsync
-rate (``bench/analysis.md``, issue 16). Here the writers of a process take turns on one
-connection: the first opens a transaction (and takes the cross-process lock), each runs its block
-inside a SAVEPOINT, and the member that finds nobody queued behind it (or the batch full) COMMITs
-for all of them while the next ones queue. A member's ``with`` returns only once the COMMIT that
-holds its changes is done, so nothing is acknowledged before it is durable; a block that raises
-is rolled back to its own savepoint and the others keep theirs. If the COMMIT itself fails,
-every member of the batch gets the error and none of their changes exist.
+Every acknowledged write must survive a power cut. With ``synchronous=FULL`` each COMMIT fsynced
+the WAL while it held the cross-process write lock, so the 4 KiB PUT rate was the disk's fsync
+rate, one writer at a time (``bench/analysis.md``, issue 16). Here the writers of a process take
+turns on one connection: the first opens a transaction (and takes the cross-process lock), each
+runs its block inside a SAVEPOINT, and the member that finds nobody queued behind it (or the
+batch full) COMMITs for all of them while the next ones queue. The COMMIT appends to the WAL
+without an fsync (``synchronous=NORMAL``) and the locks are let go; then :class:`DurableWal`
+fsyncs the WAL once for every COMMIT made before the fsync began, whichever process made it,
+while the next batches already write. A member's ``with`` returns only once an fsync that
+began after its COMMIT has ended, so nothing is acknowledged before it is durable; a block that
+raises is rolled back to its own savepoint and the others keep theirs. If the COMMIT or the
+fsync fails, every member of the batch gets the error.
+
+Why NORMAL plus an fsync is as safe as FULL: SQLite in NORMAL still syncs the WAL before a
+checkpoint copies it and syncs a restarted WAL's header before writing frames after it, so the
+file is never inconsistent; what NORMAL gives up is only that the last COMMITs may be lost,
+and the fsync of the WAL file before the answer is what FULL would have done at COMMIT.
 
 One connection for all writers also keeps its page cache: with a connection per thread, each
 write made by another connection emptied it, and every transaction read its pages again.
@@ -17,10 +26,12 @@ write made by another connection emptied it, and every transaction read its page
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 #: A batch COMMITs at this many members even with more queued, so no write waits behind an
 #: unbounded number of others.
@@ -38,8 +49,10 @@ class GroupCommit:
         acquire: Callable[[], None],
         release: Callable[[], None],
         max_batch: int = MAX_BATCH,
+        durable: DurableWal | None = None,
     ) -> None:
         self.db = db
+        self.durable = durable  # None: each COMMIT syncs itself (synchronous=FULL)
         self.max_batch = max_batch
         self._acquire, self._release = acquire, release
         self._turn = threading.Lock()  # whose block runs on the connection now
@@ -51,6 +64,7 @@ class GroupCommit:
         self._members = 0
         self._committed = 0  # the last batch whose COMMIT has ended
         self._failed: dict[int, BaseException] = {}
+        self._tickets: dict[int, int] = {}  # batch -> its COMMIT's place in the WAL's order
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -113,13 +127,16 @@ class GroupCommit:
         if roll_back and self.db.in_transaction:
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
+        ticket = self.durable.committed() if self.durable and error is None else 0
         self._open = False
         self._release()
         with self._done:
             if error is not None:
                 self._failed[batch] = error
-                for old in [b for b in self._failed if b < batch - 1024]:
-                    del self._failed[old]
+            self._tickets[batch] = ticket
+            for old in [b for b in self._tickets if b < batch - 1024]:
+                self._tickets.pop(old, None)
+                self._failed.pop(old, None)
             self._committed = batch
             self._done.notify_all()
 
@@ -128,5 +145,80 @@ class GroupCommit:
             while self._committed < batch:
                 self._done.wait()
             error = self._failed.get(batch)
+            ticket = self._tickets.get(batch, 0)
         if error is not None:
             raise error
+        if self.durable is not None:
+            self.durable.wait(ticket)
+
+
+class DurableWal:
+    """fsyncs of the WAL file shared by the COMMITs waiting for one (leader and followers).
+
+    :meth:`committed` numbers each COMMIT once it has returned; :meth:`wait` returns once an
+    fsync that began after that COMMIT has ended. One thread of the process fsyncs at a time;
+    those arriving meanwhile wait for it and then one of them fsyncs for all who are left.
+    """
+
+    def __init__(self, wal: Path) -> None:
+        self.path = wal
+        self._fd: int | None = None
+        self._ino = 0
+        self._cond = threading.Condition()
+        self._count = 0  # COMMITs made so far
+        self._synced = 0  # COMMITs known durable
+        self._syncing = False
+        self._error: tuple[int, BaseException] | None = None
+
+    def committed(self) -> int:
+        with self._cond:
+            self._count += 1
+            return self._count
+
+    def wait(self, ticket: int) -> None:
+        with self._cond:
+            while True:
+                if self._error is not None and self._error[0] >= ticket:
+                    raise self._error[1]  # pages an fsync failed on may be gone: never "done"
+                if self._synced >= ticket:
+                    return
+                if self._syncing:
+                    self._cond.wait()
+                    continue
+                self._syncing = True
+                covers = self._count
+                self._cond.release()
+                try:
+                    self._sync()
+                except BaseException as error:
+                    self._cond.acquire()
+                    self._error = (covers, error)
+                    raise
+                else:
+                    self._cond.acquire()
+                    self._synced = max(self._synced, covers)
+                finally:
+                    self._syncing = False
+                    self._cond.notify_all()
+
+    def _sync(self) -> None:
+        """fdatasync the WAL as it is now (re-opened if SQLite made it anew since)."""
+        ino = os.stat(self.path).st_ino
+        if self._fd is None or ino != self._ino:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            self._fd = os.open(self.path, os.O_RDONLY)
+            self._ino = os.fstat(self._fd).st_ino
+            directory = os.open(self.path.parent, os.O_RDONLY)
+            try:  # the WAL's own name must survive the power cut too
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+        os.fdatasync(self._fd) if hasattr(os, "fdatasync") else os.fsync(self._fd)
+
+    def close(self) -> None:
+        with self._cond:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None

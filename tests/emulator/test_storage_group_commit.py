@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 
-from ossemu.emulator.storage.group_commit import GroupCommit
+from ossemu.emulator.storage.group_commit import DurableWal, GroupCommit
 from ossemu.emulator.storage.index import Index
 
 
@@ -183,3 +184,52 @@ def test_the_index_refuses_writes_once_closed(tmp_path):
     index.close()
     with pytest.raises(sqlite3.ProgrammingError), index.write():
         pass
+
+
+class CountedWal(DurableWal):
+    """The real fsync, counted: how many ran, and how many COMMITs each covered."""
+
+    def __init__(self, wal: Path, fail_first: bool = False) -> None:
+        super().__init__(wal)
+        self.covered: list[int] = []
+        self.fail_first = fail_first
+
+    def _sync(self) -> None:
+        self.covered.append(self._count)
+        if self.fail_first and len(self.covered) == 1:
+            raise OSError(errno.EIO, "I/O error")
+        super()._sync()
+
+
+def durable_group_on(path: Path, wal: DurableWal) -> GroupCommit:
+    group = group_on(path, Counted())
+    group.db.execute("PRAGMA synchronous=NORMAL")
+    group.durable = wal
+    return group
+
+
+def test_writes_are_acknowledged_after_an_fsync_that_covers_them(tmp_path):
+    path = tmp_path / "db"
+    wal = CountedWal(Path(f"{path}-wal"))
+    group = durable_group_on(path, wal)
+
+    def write(i: int) -> None:
+        with group.transaction() as db:
+            db.execute("INSERT INTO t (k) VALUES (?)", (f"k{i}",))
+        assert wal._synced >= 1 and wal.covered  # noqa: SLF001
+
+    assert run_together(24, write) == [None] * 24
+    assert committed(path) == {f"k{i}" for i in range(24)}
+    assert wal.covered[-1] == wal._count  # noqa: SLF001 - the last fsync covered every COMMIT
+    assert len(wal.covered) <= wal._count  # noqa: SLF001 - never more fsyncs than COMMITs
+
+
+def test_a_failed_fsync_fails_the_writes_it_covered_and_the_next_one_syncs_again(tmp_path):
+    path = tmp_path / "db"
+    wal = CountedWal(Path(f"{path}-wal"), fail_first=True)
+    group = durable_group_on(path, wal)
+    with pytest.raises(OSError, match="I/O error"), group.transaction() as db:
+        db.execute("INSERT INTO t (k) VALUES ('lost?')")
+    with group.transaction() as db:
+        db.execute("INSERT INTO t (k) VALUES ('next')")
+    assert len(wal.covered) == 2 and "next" in committed(path)
