@@ -2,7 +2,8 @@
 
 Starts ``ossemu serve`` as ``make bench`` does (its own process, a fresh data dir, V1 presigned
 requests replayed by wrk over 16 connections), and records every worker with py-spy while the
-load runs: once counting only samples on a CPU (``cpu``), once counting waits too (``wall``).
+load runs: by default only samples of a thread holding the GIL (Python at work), with
+``--wall`` every thread's waits too.
 Each sample's stack is put in the first category whose frame it contains, so the table says what
 share of a request's cost is the HTTP server, Flask, the signature check, the index commit and
 so on, and the figure per request is the category's share of the workers' CPU time.
@@ -34,7 +35,7 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("index commit (sqlite, fsync)", ("index.py", "inline.py", "catalog.py")),
     ("index read", ("_find ", "head_object", "get_bucket")),
     ("signature check", ("iam/", "auth", "signing")),
-    ("logging / access line", ("logging/", "access_log", "logs.py")),
+    ("logging / access line", ("logging/", "_log_request", "logs.py")),
     ("body read", ("socket_reader", "deadlines", "_read_small", "body")),
     ("object route + answer", ("routes/", "protocol/")),
     ("flask / werkzeug", ("flask/", "werkzeug/")),
@@ -71,8 +72,9 @@ def _profile(pids: list[int], seconds: float, idle: bool, out: Path) -> list[sub
     for pid in pids:
         argv = [_py_spy(), "record", "--pid", str(pid), "--duration", str(int(seconds))]
         argv += ["--rate", "250", "--format", "raw", "--nonblocking", "-o", f"{out}.{pid}"]
-        if idle:
-            argv.append("--idle")
+        # Holding the GIL is what a Python thread on a CPU does; py-spy's own idle test saw
+        # threads waiting in recv() or on a condition as busy here.
+        argv.append("--idle" if idle else "--gil")
         procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return procs
 
@@ -85,7 +87,8 @@ def _read(out: Path, pids: list[int]) -> collections.Counter:
             continue
         for line in path.read_text().splitlines():
             stack, _, n = line.rpartition(" ")
-            counts[_categorise(stack)] += int(n)
+            if n.isdigit():  # py-spy may cut the last line short when the process ends
+                counts[_categorise(stack)] += int(n)
     return counts
 
 
@@ -132,7 +135,7 @@ def run(
         finally:
             peer.stop()
     total = sum(counts.values()) or 1
-    kind = "wall (waits included)" if idle else "on CPU"
+    kind = "wall (waits included)" if idle else "holding the GIL"
     print(f"\n{app} {method} {workers}x{threads}: {r.rps:,.0f} req/s, samples {kind}: {total:,}")
     # The workers' CPU time from /proc is the cost; py-spy's samples only split it.
     per_request = cpu / max(r.requests, 1) * 1e6

@@ -13,13 +13,15 @@ head before handing it back: a client that keeps its connection busy (an SDK's c
 load tool) sends it within a round trip, and serving it in the same thread skips the two
 hand-offs through the event loop (``bench/analysis.md``: a fifth of a 4 KiB GET's CPU). The wait
 reads without blocking past its deadline, so a client that sends half a head still never holds
-a thread longer than that: what did arrive goes back to the event loop with it.
+a thread longer than that: what did arrive goes back to the event loop with it. A thread stays
+only while no other connection is queued for one, so a busy connection cannot starve the rest.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import selectors
 import time
 from functools import partial
@@ -47,7 +49,18 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
     def init_process(self) -> None:
         #: connections reading their head -> deadline, oldest first (one timeout for all)
         self._heads: dict[TConn, float] = {}
+        # Connections given to the pool and connections a thread took up: the difference is
+        # how many wait for a thread (``next()`` on a count is atomic, += is not).
+        self._queued, self._taken = itertools.count(), itertools.count()
+        self._queued_n = self._taken_n = 0
         super().init_process()
+
+    def enqueue_req(self, conn: TConn) -> None:
+        self._queued_n = next(self._queued) + 1
+        super().enqueue_req(conn)
+
+    def _nobody_waits(self) -> bool:
+        return self._taken_n >= self._queued_n
 
     def accept(self, listener: Any) -> None:
         try:
@@ -103,6 +116,7 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
 
     def handle(self, conn: TConn) -> Any:
         """In the thread: the bytes read in the loop go back in front of the parser's input."""
+        self._taken_n = next(self._taken) + 1
         head = getattr(conn, "ossemu_head", None)
         if head is not None:
             conn.ossemu_head = None
@@ -110,7 +124,7 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
             conn.init()
             conn.parser.unreader.unread(bytes(head))
         result = super().handle(conn)
-        while result is True and self.alive and self._next_head(conn):
+        while result is True and self.alive and self._nobody_waits() and self._next_head(conn):
             result = super().handle(conn)
         return result
 

@@ -184,6 +184,40 @@ def test_a_kept_alive_connection_that_stalls_mid_head_does_not_keep_its_thread(t
         assert serve.stop() == 0
 
 
+def test_a_connection_busy_with_requests_in_a_row_does_not_starve_the_others(tmp_path):
+    """One thread; one client keeps a request queued behind each one it sends, for 3 s.
+    The thread keeps a connection only while nobody else waits for it: another client's
+    request is answered at once, not after the busy one stops."""
+    serve = _serve(tmp_path, "--threads", "1")
+    request = b"GET /_ossemu/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    stop = time.monotonic() + 3
+    answered = [0]
+
+    def busy() -> None:
+        """Always one request ahead: the next head is there before each answer leaves."""
+        with socket.create_connection(("127.0.0.1", serve.port), timeout=ANSWER_WITHIN) as s:
+            s.sendall(request)
+            seen = b""
+            while time.monotonic() < stop:
+                s.sendall(request)
+                while seen.count(b"HTTP/1.1 200") <= answered[0]:
+                    seen += s.recv(65536)
+                answered[0] += 1
+
+    worker = threading.Thread(target=busy)
+    try:
+        worker.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert _health(serve.port) == 200
+        assert time.monotonic() - started < 1, "the other client waited for the busy one"
+        assert time.monotonic() < stop  # measured while the busy client was still at it
+    finally:
+        worker.join(timeout=ANSWER_WITHIN)
+        assert serve.stop() == 0
+    assert answered[0] > 10
+
+
 @pytest.fixture
 def in_process(tmp_path: Path) -> Iterator[EmulatorServer]:
     config = EmulatorConfig(
