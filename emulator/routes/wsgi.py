@@ -51,7 +51,43 @@ class OssApi:
                 response = render_exception(error, environ, self.unexpected)
             cors.add_cors_headers(response, environ)
             close_if_body_refused(response, environ)
+            return send(response, environ, start_response)
+
+
+#: Headers werkzeug rewrites on the way out (made absolute or IRI-quoted): those answers take
+#: its own path.
+_REWRITTEN = frozenset(("location", "content-location"))
+
+
+def send(response: Response, environ: dict[str, Any], start_response: StartResponse) -> Any:
+    """``response(environ, start_response)``, without werkzeug's copy of every header, for the
+    answers most requests get: a body in memory, no header to rewrite, a status that has a
+    body. Anything else goes through werkzeug unchanged."""
+    status = response.status_code
+    if (
+        response.direct_passthrough
+        or not response.is_sequence
+        or status < 200
+        or status
+        in (
+            204,
+            304,
+        )
+    ):
+        return response(environ, start_response)
+    headers = response.headers.to_wsgi_list()
+    sized = False
+    for name, _ in headers:
+        lowered = name.lower()
+        if lowered in _REWRITTEN:
             return response(environ, start_response)
+        sized = sized or lowered == "content-length"
+    if not sized:  # what werkzeug would add: the length of the body in memory
+        headers.append(("Content-Length", str(sum(len(chunk) for chunk in response.response))))
+    start_response(response.status, headers)
+    body = () if environ.get("REQUEST_METHOD") == "HEAD" else response.response
+    response.close()
+    return body
 
 
 def close_if_body_refused(response: Response, environ: dict[str, Any]) -> Response:

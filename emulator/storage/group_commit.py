@@ -76,13 +76,19 @@ class GroupCommit:
             self._queued -= 1
         try:
             batch = self._join()
+            alone = self._members == 0  # the batch's first: its block can be undone by ROLLBACK
             try:
-                self.db.execute("SAVEPOINT member")
+                if not alone:
+                    self.db.execute("SAVEPOINT member")
                 yield self.db
-                self.db.execute("RELEASE member")
+                if not alone:
+                    self.db.execute("RELEASE member")
                 self._members += 1
             except BaseException as error:
-                self._undo_member(batch, error)
+                if alone:
+                    self._end(batch, None, roll_back=True)
+                else:
+                    self._undo_member(batch, error)
                 raise
             finally:
                 if self._open and (not self._queued or self._members >= self.max_batch):
@@ -127,7 +133,7 @@ class GroupCommit:
         if roll_back and self.db.in_transaction:
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
-        ticket = self.durable.committed() if self.durable and error is None else 0
+        ticket = self.durable.committed() if self.durable and not roll_back else 0
         self._open = False
         self._release()
         with self._done:
