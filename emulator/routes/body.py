@@ -65,6 +65,10 @@ def read_chunks(
                 environ[BODY_READ] = True
                 return
             received += len(chunk)
+            if length is not None and received >= length:  # no read for the end of input
+                environ[BODY_READ] = True
+                yield chunk
+                return
             if watch is not None:
                 REAPER.extend(watch, due())
             yield chunk
