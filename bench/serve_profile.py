@@ -37,7 +37,7 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("signature check", ("iam/", "auth", "signing")),
     ("logging / access line", ("logging/", "_log_request", "logs.py")),
     ("body read", ("socket_reader", "deadlines", "_read_small", "body")),
-    ("object route + answer", ("routes/", "protocol/")),
+    ("routes: parse, dispatch, answer", ("routes/", "protocol/")),
     ("flask / werkzeug", ("flask/", "werkzeug/")),
     ("gunicorn http + threads", ("gunicorn/", "head_first", "selectors", "threading")),
 )

@@ -5,7 +5,8 @@ Layout (``tests/emulator/test_storage.py`` asserts it, so this drawing cannot dr
     <data_dir>/
       index.sqlite3      metadata of buckets, objects, uploads, parts (WAL; the source of truth),
                          and the bodies of objects up to 64 KiB (``inline.py`` says why)
-      index.sqlite3-writer  flock'd around each write transaction: writers queue, not poll
+      index.sqlite3-writer  flock'd around each write transaction (a batch of them, from one
+                         process): processes queue, not poll
       blobs/ab/<uuid>    immutable bytes of larger objects and of parts, named by a random
                          uuid, never by key
       blobs/ab/<uuid>.meta  what that blob holds (bucket, key, checksums): lets
@@ -16,8 +17,9 @@ Layout (``tests/emulator/test_storage.py`` asserts it, so this drawing cannot dr
 
 Commit order: stream the body to ``tmp/`` (no lock held) and fsync it, and its record; then,
 inside one SQLite ``BEGIN IMMEDIATE`` transaction (the cross-process writer lock), rename both
-into ``blobs/``, fsync the directory, and upsert the row; after COMMIT (which fsyncs the WAL),
-unlink the blob it replaced. A small body skips the files: it is inserted by that same
+into ``blobs/``, fsync the directory, and upsert the row; after COMMIT and the fsync of the WAL
+that covers it (``group_commit.py``: both shared with the other writers waiting), unlink the
+blob it replaced. A small body skips the files: it is inserted by that same
 transaction. An object exists iff its row exists, so a crash at any point leaves either the old
 or the new version visible, never a partial one; an orphaned blob is collected at the next start
 (``startup.py`` says when that is safe: never with an index that is new, empty or unreadable).
