@@ -2,12 +2,12 @@
 
 Every OSS request goes to one handler (:func:`routes.handle`), so Flask's request machinery
 (a request context pushed and popped, the URL map matched, signals, after-request hooks) only
-found that handler again, at about a fifth of a 4 KiB GET's CPU (``bench/analysis.md``). Here
-an OSS request runs inside an app context alone (``services()`` finds the app through it), and
-the two steps Flask's hooks took (CORS headers and closing after a refused body) are called
-directly. ``/_ossemu/`` (control API, inspector, on a bucket's virtual host too), methods OSS
-does not have, and paths the OSS rules never matched still go to Flask, so they answer as
-before.
+found that handler again, for more than a third of a 4 KiB GET's CPU in the app
+(``bench/analysis.md``). Here an OSS request runs inside an app context alone (``services()``
+finds the app through it), and the two steps Flask's hooks took (CORS headers and closing after
+a refused body) are called directly. ``/_ossemu/`` (control API, inspector, on a bucket's
+virtual host too), methods OSS does not have, and paths the OSS rules never matched still go to
+Flask, so they answer as before.
 """
 
 from __future__ import annotations
