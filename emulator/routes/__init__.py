@@ -160,6 +160,10 @@ _UNSUPPORTED = (
 )
 
 
+#: The methods of the OSS API (``wsgi.OssApi`` leaves any other to Flask's 405).
+OSS_METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS")
+
+
 class _AnyPath(PathConverter):
     """``path`` whose ``.`` also matches CR and LF: a key may hold them (OSS takes any UTF-8
     name), so such a request must reach its handler like any other."""
@@ -172,9 +176,8 @@ def register_routes(app: Flask) -> None:
     cors.register(app)
     app.url_map.converters["anypath"] = _AnyPath
     # OPTIONS listed, so Flask leaves the preflight to dispatch instead of answering it itself.
-    methods = ["GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS"]
-    app.add_url_rule("/", "oss", dispatch, methods=methods)
-    app.add_url_rule("/<anypath:_path>", "oss", dispatch, methods=methods)
+    app.add_url_rule("/", "oss", dispatch, methods=OSS_METHODS)
+    app.add_url_rule("/<anypath:_path>", "oss", dispatch, methods=OSS_METHODS)
 
 
 def dispatch(_path: str = "") -> Response:

@@ -19,11 +19,9 @@ from flask import Flask, Response
 
 from .. import expect_continue
 from ..access_log import StartResponse, WSGIApp
-from . import cors, handle
+from . import OSS_METHODS, cors, handle
 from .responses import render_exception
 
-#: The methods the OSS routes take (``register_routes``); any other is Flask's 405.
-OSS_METHODS = frozenset(("GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS"))
 _FLASK_ONLY = "/_ossemu"
 
 

@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .blobs import fsync_dir
+
 #: A batch COMMITs at this many members even with more queued, so no write waits behind an
 #: unbounded number of others.
 MAX_BATCH = 64
@@ -63,8 +65,8 @@ class GroupCommit:
         self._batch = 0  # the number of the open (or last) batch
         self._members = 0
         self._committed = 0  # the last batch whose COMMIT has ended
-        self._failed: dict[int, BaseException] = {}
-        self._tickets: dict[int, int] = {}  # batch -> its COMMIT's place in the WAL's order
+        # batch -> (its error, or its COMMIT's place in the WAL's order for DurableWal)
+        self._ends: dict[int, tuple[BaseException | None, int]] = {}
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -137,12 +139,8 @@ class GroupCommit:
         self._open = False
         self._release()
         with self._done:
-            if error is not None:
-                self._failed[batch] = error
-            self._tickets[batch] = ticket
-            for old in [b for b in self._tickets if b < batch - 1024]:
-                self._tickets.pop(old, None)
-                self._failed.pop(old, None)
+            self._ends[batch] = (error, ticket)
+            self._ends.pop(batch - 1024, None)  # long since read by every member
             self._committed = batch
             self._done.notify_all()
 
@@ -150,8 +148,7 @@ class GroupCommit:
         with self._done:
             while self._committed < batch:
                 self._done.wait()
-            error = self._failed.get(batch)
-            ticket = self._tickets.get(batch, 0)
+            error, ticket = self._ends.get(batch, (None, 0))
         if error is not None:
             raise error
         if self.durable is not None:
@@ -216,12 +213,8 @@ class DurableWal:
                 self._fd = None
             self._fd = os.open(self.path, os.O_RDONLY)
             self._ino = os.fstat(self._fd).st_ino
-            directory = os.open(self.path.parent, os.O_RDONLY)
-            try:  # the WAL's own name must survive the power cut too
-                os.fsync(directory)
-            finally:
-                os.close(directory)
-        os.fdatasync(self._fd) if hasattr(os, "fdatasync") else os.fsync(self._fd)
+            fsync_dir(self.path.parent)  # the WAL's own name must survive the power cut too
+        getattr(os, "fdatasync", os.fsync)(self._fd)
 
     def close(self) -> None:
         with self._cond:

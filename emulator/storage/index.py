@@ -85,13 +85,13 @@ class Index:
         self._durable = DurableWal(Path(f"{path}-wal")) if fcntl else None
         try:
             db = self._open_connection()
+            self._group = GroupCommit(
+                db, self._lock_processes, self._unlock_processes, durable=self._durable
+            )
             db.executescript(SCHEMA)
             _add_missing_columns(db)
             if self._durable is not None:
                 db.execute("PRAGMA synchronous=NORMAL")
-            self._group = GroupCommit(
-                db, self._lock_processes, self._unlock_processes, durable=self._durable
-            )
         except sqlite3.DatabaseError as e:
             self.close()
             raise unreadable_index(path, e) from None
@@ -103,8 +103,6 @@ class Index:
         # survives a power cut as well as a crash.
         db.execute("PRAGMA synchronous=FULL")
         db.row_factory = sqlite3.Row
-        with self._lock:
-            self._all.append((threading.current_thread(), db))
         return db
 
     def _connect(self) -> sqlite3.Connection:
@@ -112,15 +110,16 @@ class Index:
         block reads what it has written)."""
         db = getattr(self._local, "writing", None) or getattr(self._local, "db", None)
         if db is None:
+            db = self._local.db = self._open_connection()
             with self._lock:
                 self._close_finished_threads()
-            db = self._local.db = self._open_connection()
+                self._all.append((threading.current_thread(), db))
         return db
 
     def _close_finished_threads(self) -> None:
         live = []
         for thread, db in self._all:
-            if thread.is_alive() or (self._group is not None and db is self._group.db):
+            if thread.is_alive():
                 live.append((thread, db))
             else:
                 db.close()
@@ -155,7 +154,10 @@ class Index:
                 with contextlib.suppress(sqlite3.ProgrammingError):
                     db.close()
             self._all.clear()
-        self._group = None
+        if self._group is not None:
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                self._group.db.close()
+            self._group = None
         if self._durable is not None:
             self._durable.close()
         self._local = threading.local()

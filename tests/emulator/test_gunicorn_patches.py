@@ -5,13 +5,10 @@ from __future__ import annotations
 import socket
 
 import pytest
+from gunicorn.config import Config
+from gunicorn.http.wsgi import Response
 
-pytest.importorskip("gunicorn", reason="gunicorn is a runtime dependency except on Windows")
-
-from gunicorn.config import Config  # noqa: E402
-from gunicorn.http.wsgi import Response  # noqa: E402
-
-from ossemu.emulator import gunicorn_patches  # noqa: E402
+from ossemu.emulator import gunicorn_patches
 
 
 class Recording:
