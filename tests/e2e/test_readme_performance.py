@@ -43,3 +43,12 @@ def test_bench_form_bodies_upload_each_key_with_one_signed_policy(
     port = oss_emulator.url.rsplit(":", 1)[1]
     assert forms.post_file(int(port), "/bench-forms", form, "post/big", big) > 0
     assert bucket.get_object("post/big") == big.read_bytes()
+
+
+def test_every_bench_command_in_the_section_is_one_the_bench_accepts():
+    text = " ".join(SECTION.split())  # commands may wrap across lines
+    commands = re.findall(r"`((?:\.venv/bin/)?python -m bench [^`]*)`", text)
+    assert len(commands) >= 2
+    for command in commands:
+        argv = shlex.split(command)[3:]
+        assert _parse(argv).only, command
