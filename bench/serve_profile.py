@@ -129,6 +129,7 @@ def run(
             for spy in spies:
                 spy.wait(timeout=60)
             if raw is not None:
+                raw.mkdir(parents=True, exist_ok=True)
                 for pid in pids:
                     shutil.copy(f"{out}.{pid}", raw / f"{method}-{workers}x{threads}-{pid}.txt")
             counts = _read(out, pids)

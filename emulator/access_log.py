@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from http.client import responses as _PHRASES
 from typing import Any
 
+from . import logs
 from .clock import WALL_CLOCK, Clock
 from .protocol.http import http_date, new_request_id
 
@@ -79,20 +80,14 @@ def _log_request(environ: dict[str, Any], status: str, request_id: str, started:
     path = _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", path)
     code = int(status[:3])
     operation = environ.get(OPERATION, "-")
-    log.info(
-        "%s %s %s %s %.1fms %s",
-        method,
-        path,
-        code,
-        request_id,
-        elapsed,
-        operation,
-        extra={
-            "method": method,
-            "path": path,
-            "operation": operation,
-            "status": code,
-            "request_id": request_id,
-            "duration_ms": round(elapsed, 1),
-        },
-    )
+    message = f"{method} {path} {code} {request_id} {elapsed:.1f}ms {operation}"
+    fields = {
+        "method": method,
+        "path": path,
+        "operation": operation,
+        "status": code,
+        "request_id": request_id,
+        "duration_ms": round(elapsed, 1),
+    }
+    if not logs.write_direct(log, message, fields):
+        log.info("%s", message, extra=fields)
