@@ -1,11 +1,12 @@
 """Fault rules in one SQLite file on the data dir, shared by every process serving it.
 
 ``take`` runs on every request, so it reads SQLite only when the rules changed. Every commit is
-followed by 8 fresh random bytes in ``faults.sqlite3-version``; a process keeps the rules it last
-read together with the bytes it read just before them. A commit that read missed rewrote the bytes
-after it, so unchanged bytes mean current rules: one ``pread`` (~1 us) instead of ``PRAGMA
-data_version``'s read transaction (3 syscalls, ~4.5 us). A deleted, replaced or corrupt file is
-followed or recreated (empty); until that works, requests see no rules rather than a 500.
+followed by 8 fresh random bytes in ``faults.sqlite3-version`` (``version_file.py``); a process
+keeps the rules it last read together with the bytes it read just before them. A commit that
+read missed rewrote the bytes after it, so unchanged bytes mean current rules: one ``pread``
+(~1 us) instead of ``PRAGMA data_version``'s read transaction (3 syscalls, ~4.5 us). A deleted,
+replaced or corrupt file is followed or recreated (empty); until that works, requests see no
+rules rather than a 500.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any, NamedTuple, TypeVar
 
 from filelock import FileLock
 
+from ..version_file import read_version as _read_version
+from ..version_file import write_version as _write_version
 from .rule import Fault
 
 log = logging.getLogger("ossemu.faults")
@@ -302,28 +305,6 @@ class SharedRules:
             self._fd = None
         self._cache = _Cache(None, [])
         self._check_at = 0.0  # the next take() reopens
-
-
-if hasattr(os, "pread"):
-
-    def _read_version(fd: int) -> bytes:
-        return os.pread(fd, 8, 0)
-
-    def _write_version(fd: int, version: bytes) -> None:
-        os.pwrite(fd, version, 0)
-
-else:  # Windows has no positional reads: seek and read as one step
-    _seek = threading.Lock()
-
-    def _read_version(fd: int) -> bytes:
-        with _seek:
-            os.lseek(fd, 0, os.SEEK_SET)
-            return os.read(fd, 8)
-
-    def _write_version(fd: int, version: bytes) -> None:
-        with _seek:
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, version)
 
 
 def _fault_from_row(row: tuple[Any, ...]) -> Fault:

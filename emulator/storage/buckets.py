@@ -7,6 +7,10 @@ upload operations, so the façade keeps one name per OSS operation and no file g
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from ..clock import Clock
 from ..protocol.errors import Conflict
 from . import expiry, settings
@@ -33,7 +37,7 @@ class Buckets:
         """PutBucket is idempotent for its owner, as on OSS (an existing bucket keeps its
         class); ``acl`` (``x-oss-acl``) is set when given."""
         check_bucket_name(name)
-        with self.index.write() as db:
+        with self._writing_settings() as db:
             db.execute(
                 "INSERT OR IGNORE INTO buckets (name, created, region, storage_class)"
                 " VALUES (?, ?, ?, ?)",
@@ -48,7 +52,7 @@ class Buckets:
         return self.catalog.get_bucket(name)
 
     def delete_bucket(self, name: str) -> None:
-        with self.index.write() as db:
+        with self._writing_settings() as db:
             require_bucket(db, name)
             busy = db.execute(
                 "SELECT 1 FROM objects WHERE bucket = ?"
@@ -63,7 +67,7 @@ class Buckets:
 
     def drop_bucket(self, name: str) -> None:
         """Delete a bucket with everything in it (fixture teardown; OSS itself refuses this)."""
-        with self.index.write() as db:
+        with self._writing_settings() as db:
             blobs = [
                 r[0]
                 for r in db.execute(
@@ -89,6 +93,16 @@ class Buckets:
         for blob in files:
             self.blobs.delete(blob)
 
+    @contextmanager
+    def _writing_settings(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that may change the settings table: every process's copy is
+        dropped after it, committed or not (a failed fsync may still leave it committed)."""
+        try:
+            with self.index.write() as db:
+                yield db
+        finally:
+            self.catalog.settings.changed()
+
     def list_buckets(
         self, prefix: str = "", marker: str = "", max_keys: int = 100
     ) -> tuple[list[BucketInfo], bool]:
@@ -110,12 +124,13 @@ class Buckets:
 
     def get_bucket_setting(self, bucket: str, name: str) -> str | None:
         """A bucket's setting (``acl``, ``cors``…), None when unset or when there is no such
-        bucket (one read: every response of a bucket may ask for its CORS rules)."""
-        return settings.get(self.index.read(), bucket, name)
+        bucket; from this process's copy while it is current (every response of a bucket asks
+        for its CORS rules, and every GET for its lifecycle: ``settings.SettingsCache``)."""
+        return self.catalog.settings.get(bucket, name)
 
     def put_bucket_setting(self, bucket: str, name: str, value: str | None) -> None:
         """Set (or, with None, remove) a bucket setting."""
-        with self.index.write() as db:
+        with self._writing_settings() as db:
             require_bucket(db, bucket)
             if value is None:
                 settings.delete(db, bucket, name)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from ..clock import Clock
 from ..protocol.errors import BadRequest, Conflict, NotFound
-from . import inline, sidecar, startup
+from ..version_file import VersionFile
+from . import inline, settings, sidecar, startup
 from .blobs import BlobStore, WrittenBlob
 from .index import Index
 from .models import BucketInfo, ObjectMeta
@@ -36,6 +37,9 @@ class Catalog:
         except BaseException:
             self.blobs.close()
             raise
+        self.settings = settings.SettingsCache(
+            self.index.read, VersionFile(root / "index.sqlite3-settings")
+        )
         try:
             startup.ensure_established(self.index.write, self.blobs, root, clock.now())
         except BaseException as e:
@@ -45,6 +49,7 @@ class Catalog:
             raise
 
     def close(self) -> None:
+        self.settings.close()
         self.index.close()
         self.blobs.close()
 
