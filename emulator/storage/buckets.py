@@ -37,7 +37,7 @@ class Buckets:
         """PutBucket is idempotent for its owner, as on OSS (an existing bucket keeps its
         class); ``acl`` (``x-oss-acl``) is set when given."""
         check_bucket_name(name)
-        with self._writing_settings() as db:
+        with self._writing_buckets() as db:
             db.execute(
                 "INSERT OR IGNORE INTO buckets (name, created, region, storage_class)"
                 " VALUES (?, ?, ?, ?)",
@@ -52,7 +52,7 @@ class Buckets:
         return self.catalog.get_bucket(name)
 
     def delete_bucket(self, name: str) -> None:
-        with self._writing_settings() as db:
+        with self._writing_buckets() as db:
             require_bucket(db, name)
             busy = db.execute(
                 "SELECT 1 FROM objects WHERE bucket = ?"
@@ -67,7 +67,7 @@ class Buckets:
 
     def drop_bucket(self, name: str) -> None:
         """Delete a bucket with everything in it (fixture teardown; OSS itself refuses this)."""
-        with self._writing_settings() as db:
+        with self._writing_buckets() as db:
             blobs = [
                 r[0]
                 for r in db.execute(
@@ -94,14 +94,14 @@ class Buckets:
             self.blobs.delete(blob)
 
     @contextmanager
-    def _writing_settings(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that may change the settings table: every process's copy is
-        dropped after it, committed or not (a failed fsync may still leave it committed)."""
+    def _writing_buckets(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that may change buckets or their settings: every process's copy
+        is dropped after it, committed or not (a failed fsync may still leave it committed)."""
         try:
             with self.index.write() as db:
                 yield db
         finally:
-            self.catalog.settings.changed()
+            self.catalog.cache.changed()
 
     def list_buckets(
         self, prefix: str = "", marker: str = "", max_keys: int = 100
@@ -125,12 +125,12 @@ class Buckets:
     def get_bucket_setting(self, bucket: str, name: str) -> str | None:
         """A bucket's setting (``acl``, ``cors``…), None when unset or when there is no such
         bucket; from this process's copy while it is current (every response of a bucket asks
-        for its CORS rules, and every GET for its lifecycle: ``settings.SettingsCache``)."""
-        return self.catalog.settings.get(bucket, name)
+        for its CORS rules, and every GET for its lifecycle: ``bucket_cache.py``)."""
+        return self.catalog.cache.setting(bucket, name)
 
     def put_bucket_setting(self, bucket: str, name: str, value: str | None) -> None:
         """Set (or, with None, remove) a bucket setting."""
-        with self._writing_settings() as db:
+        with self._writing_buckets() as db:
             require_bucket(db, bucket)
             if value is None:
                 settings.delete(db, bucket, name)

@@ -17,8 +17,9 @@ from pathlib import Path
 from ..clock import Clock
 from ..protocol.errors import BadRequest, Conflict, NotFound
 from ..version_file import VersionFile
-from . import inline, settings, sidecar, startup
+from . import inline, sidecar, startup
 from .blobs import BlobStore, WrittenBlob
+from .bucket_cache import BucketCache
 from .index import Index
 from .models import BucketInfo, ObjectMeta
 
@@ -37,8 +38,8 @@ class Catalog:
         except BaseException:
             self.blobs.close()
             raise
-        self.settings = settings.SettingsCache(
-            self.index.read, VersionFile(root / "index.sqlite3-settings")
+        self.cache = BucketCache(
+            self.index.read_committed, VersionFile(root / "index.sqlite3-buckets")
         )
         try:
             startup.ensure_established(self.index.write, self.blobs, root, clock.now())
@@ -49,15 +50,16 @@ class Catalog:
             raise
 
     def close(self) -> None:
-        self.settings.close()
+        self.cache.close()
         self.index.close()
         self.blobs.close()
 
     def get_bucket(self, name: str) -> BucketInfo:
-        row = self.index.read().execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
-        if row is None:
+        """The bucket (committed: from this process's copy while it is current)."""
+        info = self.cache.bucket(name)
+        if info is None:
             raise NotFound("NoSuchBucket", BucketName=name)
-        return bucket_from_row(row)
+        return info
 
     def commit_object(
         self,

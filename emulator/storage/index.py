@@ -148,6 +148,17 @@ class Index:
     def read(self) -> sqlite3.Connection:
         return self._connect()
 
+    def read_committed(self) -> sqlite3.Connection:
+        """This thread's reading connection even inside a write block: what is committed."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            saved, self._local.writing = getattr(self._local, "writing", None), None
+            try:
+                db = self._connect()
+            finally:
+                self._local.writing = saved
+        return db
+
     def close(self) -> None:
         with self._lock:
             for _, db in self._all:

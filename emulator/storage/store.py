@@ -7,8 +7,8 @@ Layout (``tests/emulator/test_storage.py`` asserts it, so this drawing cannot dr
                          and the bodies of objects up to 64 KiB (``inline.py`` says why)
       index.sqlite3-writer  flock'd around each write transaction (a batch of them, from one
                          process): processes queue, not poll
-      index.sqlite3-settings  8 bytes rewritten after each change of a bucket's settings: tells
-                         every process that its copy of them is stale (``settings.py``)
+      index.sqlite3-buckets  8 bytes rewritten after each change of buckets or their settings:
+                         tells every process that its copy of them is stale (``bucket_cache.py``)
       blobs/ab/<uuid>    immutable bytes of larger objects and of parts, named by a random
                          uuid, never by key
       blobs/ab/<uuid>.meta  what that blob holds (bucket, key, checksums): lets
@@ -88,7 +88,7 @@ class Storage(Multipart, Buckets):
 
     def reset(self) -> None:
         """Remove every bucket, object and upload (test fixtures call this between tests)."""
-        with self._writing_settings() as db:
+        with self._writing_buckets() as db:
             blobs = [
                 r[0]
                 for r in db.execute("SELECT blob FROM objects UNION ALL SELECT blob FROM parts")

@@ -34,7 +34,7 @@ def test_layout_matches_the_docstring(storage: Storage):
         "index.sqlite3-wal",
         "index.sqlite3-shm",
         "index.sqlite3-writer",
-        "index.sqlite3-settings",
+        "index.sqlite3-buckets",
         "blobs",
         "tmp",
         "owners",

@@ -4,7 +4,6 @@ both added to a data dir written by an older ossemu when it is opened."""
 from __future__ import annotations
 
 import sqlite3
-import time
 
 import pytest
 
@@ -83,83 +82,3 @@ def test_object_acl_follows_each_version_and_multipart_complete(storage):
     assert storage.head_object("bkt", "mp").acl == "public-read-write"
     with pytest.raises(OssError, match="NoSuchKey"):
         storage.put_object_acl("bkt", "nope", "private")
-
-
-# -- each process's copy of the settings (``settings.SettingsCache``) --------------------------
-
-
-@pytest.fixture
-def two_processes(storage):
-    """A second Storage on the same data dir: its own index connections, settings copy and
-    version file, as another ``ossemu serve`` worker has."""
-    other = Storage(storage.root)
-    yield storage, other
-    other.close()
-
-
-def test_a_setting_changed_by_another_process_is_read_at_once(two_processes):
-    mine, theirs = two_processes
-    assert mine.get_bucket_setting("bkt", "cors") is None  # now in mine's copy
-    theirs.put_bucket_setting("bkt", "cors", "rules-1")
-    assert mine.get_bucket_setting("bkt", "cors") == "rules-1"
-    theirs.put_bucket_setting("bkt", "cors", None)
-    assert mine.get_bucket_setting("bkt", "cors") is None
-
-
-def test_settings_deleted_with_a_bucket_elsewhere_are_gone_here(two_processes):
-    mine, theirs = two_processes
-    theirs.create_bucket("gone", acl="public-read")
-    assert mine.get_bucket_setting("gone", "acl") == "public-read"
-    theirs.delete_bucket("gone")
-    theirs.create_bucket("gone")
-    assert mine.get_bucket_setting("gone", "acl") is None
-    theirs.create_bucket("dropped", acl="private")
-    assert mine.get_bucket_setting("dropped", "acl") == "private"
-    theirs.drop_bucket("dropped")
-    assert mine.get_bucket_setting("dropped", "acl") is None
-    theirs.put_bucket_setting("bkt", "acl", "private")
-    assert mine.get_bucket_setting("bkt", "acl") == "private"
-    theirs.reset()
-    assert mine.get_bucket_setting("bkt", "acl") is None
-
-
-def test_a_change_the_mark_missed_is_read_within_a_second(storage, monkeypatch):
-    """Whatever happens to the version file (deleted, or a write made without it), a copy is
-    trusted for RECHECK_SECONDS at most."""
-    from ossemu.emulator.storage import settings
-
-    monkeypatch.setattr(settings, "RECHECK_SECONDS", 0.05)
-    assert storage.get_bucket_setting("bkt", "cors") is None
-    with sqlite3.connect(storage.root / "index.sqlite3") as db:
-        db.execute("INSERT INTO bucket_settings VALUES ('bkt', 'cors', 'behind-its-back')")
-    assert storage.get_bucket_setting("bkt", "cors") is None  # the copy, as the mark says
-    time.sleep(0.1)
-    assert storage.get_bucket_setting("bkt", "cors") == "behind-its-back"
-
-
-def test_a_deleted_version_file_is_made_again_and_followed(tmp_path, monkeypatch):
-    from ossemu.emulator import version_file
-
-    monkeypatch.setattr(version_file, "RECHECK_SECONDS", 0.0)  # before the files are opened
-    mine = Storage(tmp_path / "data")
-    theirs = Storage(tmp_path / "data")
-    try:
-        mine.create_bucket("bkt")
-        assert mine.get_bucket_setting("bkt", "cors") is None
-        (mine.root / "index.sqlite3-settings").unlink()
-        theirs.put_bucket_setting("bkt", "cors", "after-unlink")
-        assert mine.get_bucket_setting("bkt", "cors") == "after-unlink"
-        assert (mine.root / "index.sqlite3-settings").stat().st_size == 8
-    finally:
-        theirs.close()
-        mine.close()
-
-
-def test_the_copy_holds_a_bounded_number_of_buckets(storage, monkeypatch):
-    from ossemu.emulator.storage import settings
-
-    monkeypatch.setattr(settings, "MAX_CACHED_BUCKETS", 3)
-    for i in range(10):
-        assert storage.get_bucket_setting(f"b{i}", "acl") is None
-    kept = storage.catalog.settings._state[2]
-    assert 1 <= len(kept) <= 3
