@@ -127,17 +127,24 @@ def endpoint(args: argparse.Namespace) -> str:
     return f"{parsed.scheme}://{parsed.netloc}"
 
 
-def client(args: argparse.Namespace) -> Client:
-    """A client for the endpoint; the development key only for a local one."""
-    url = endpoint(args)
+def credentials(args: argparse.Namespace, url: str) -> tuple[str, str]:
+    """The key pair from the flags or the environment; the development key only for a local
+    endpoint (``ossemu sts`` asks this too)."""
     key_id = args.access_key_id or os.environ.get("OSS_ACCESS_KEY_ID")
     secret = args.access_key_secret or os.environ.get("OSS_ACCESS_KEY_SECRET")
     if bool(key_id) != bool(secret):
         raise UserError("the access key id and secret go together: give both or neither")
-    if not key_id:
-        if not Endpoint.parse(url).is_local:
-            raise UserError(f"no credentials for {url}: set OSS_ACCESS_KEY_ID/_SECRET")
-        key_id, secret = DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET
+    if key_id and secret:
+        return key_id, secret
+    if not Endpoint.parse(url).is_local:
+        raise UserError(f"no credentials for {url}: set OSS_ACCESS_KEY_ID/_SECRET")
+    return DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET
+
+
+def client(args: argparse.Namespace) -> Client:
+    """A client for the endpoint; the development key only for a local one."""
+    url = endpoint(args)
+    key_id, secret = credentials(args, url)
     return Client(url, key_id, secret, region=args.region)
 
 

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 
 from ossemu.client import RequestError, StsError, assume_role, prefix_policy
-from ossemu.client.endpoint import Endpoint
 
-from ..config import DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET
+from .connection import DEFAULT_ENDPOINT, credentials, endpoint
 from .errors import UserError
 from .formatting import HelpFormatter
 
-DEFAULT_ENDPOINT = "http://127.0.0.1:8090"
 DEFAULT_ROLE = "acs:ram::1000000000000001:role/ossemu"
 #: The names the SDKs read (oss2 and alibabacloud-oss-v2 environment providers, our Client).
 ENV_NAMES = ("OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET", "OSS_SESSION_TOKEN")
@@ -55,14 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    endpoint = Endpoint.parse(args.endpoint or os.environ.get("OSS_ENDPOINT") or DEFAULT_ENDPOINT)
-    url = f"{endpoint.scheme}://{endpoint.netloc}"
-    key_id = args.access_key_id or os.environ.get("OSS_ACCESS_KEY_ID")
-    secret = args.access_key_secret or os.environ.get("OSS_ACCESS_KEY_SECRET")
-    if not key_id or not secret:
-        if not endpoint.is_local:
-            raise UserError(f"no credentials for {url}: set OSS_ACCESS_KEY_ID/_SECRET")
-        key_id, secret = DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET
+    url = endpoint(args)
+    key_id, secret = credentials(args, url)
     policy = args.policy
     if policy is None and (args.prefix is not None or args.action):
         actions = args.action or ["oss:PutObject", "oss:GetObject"]

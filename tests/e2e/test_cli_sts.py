@@ -39,3 +39,17 @@ def test_sts_refusal_is_one_error_line(oss_emulator, capsys):
     assert main(["sts", "--endpoint", oss_emulator.url, "--duration", "60"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ossemu: error: STS refused: InvalidParameter.DurationSeconds")
+
+
+def test_sts_takes_its_keys_as_every_other_command_does(oss_emulator, capsys, monkeypatch):
+    """One rule for the CLI (``connection.credentials``): an id without its secret is an
+    error, not a silent fall-back to the development key; none at all is fine locally."""
+    monkeypatch.delenv("OSS_ACCESS_KEY_ID", raising=False)
+    monkeypatch.delenv("OSS_ACCESS_KEY_SECRET", raising=False)
+    args = ["sts", "--endpoint", oss_emulator.url]
+    assert main([*args, "--access-key-id", "only-the-id"]) == 2
+    assert "go together" in capsys.readouterr().err
+    assert main(args) == 0  # the development key, for a local endpoint
+    assert json.loads(capsys.readouterr().out)["AccessKeyId"].startswith("STS.")
+    assert main(["sts", "--endpoint", "https://sts.aliyuncs.com"]) == 2
+    assert "no credentials for https://sts.aliyuncs.com" in capsys.readouterr().err
