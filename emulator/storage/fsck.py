@@ -109,8 +109,8 @@ def check(root: Path, *, repair: bool = False) -> Report:
                 store = BlobStore(root)
                 try:
                     for name in orphans:
-                        startup.move_to_lost_and_found(store, root, name)
-                        report.moved_to_lost_and_found.append(name)
+                        if startup.move_to_lost_and_found(store, root, name) is not None:
+                            report.moved_to_lost_and_found.append(name)
                 finally:
                     store.close()
         report.blob_files = sum(1 for n in referenced if not inline.is_inline(n)) + len(orphans)

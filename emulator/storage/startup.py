@@ -15,6 +15,7 @@ in the data dir, never deleted.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Callable
@@ -92,8 +93,7 @@ def collect_garbage(write: Writer, blobs: BlobStore, root: Path) -> tuple[int, i
         }
         for name in [n for n in blobs.all_blob_names() if n not in live]:
             if sidecar.read(blobs.path_of(name)) is None:
-                move_to_lost_and_found(blobs, root, name)
-                moved += 1
+                moved += move_to_lost_and_found(blobs, root, name) is not None
             else:
                 blobs.delete(name)
                 deleted += 1
@@ -102,15 +102,23 @@ def collect_garbage(write: Writer, blobs: BlobStore, root: Path) -> tuple[int, i
     return deleted, moved
 
 
-def move_to_lost_and_found(blobs: BlobStore, root: Path, name: str) -> Path:
-    """Move one blob file (and its record, if any) out of ``blobs/``, keeping its bytes."""
+def move_to_lost_and_found(blobs: BlobStore, root: Path, name: str) -> Path | None:
+    """Move one blob file (and its record, if any) out of ``blobs/``, keeping its bytes; None
+    if it is gone already.
+
+    The writer lock does not cover a blob's unlink: a live process unlinks the blob its commit
+    replaced after COMMIT, so a name listed under the lock may vanish before it is moved (a
+    worker that started then failed to boot on it). Such a blob was no orphan: it is skipped.
+    """
     target_dir = root / LOST_AND_FOUND
     target_dir.mkdir(exist_ok=True)
     source = blobs.path_of(name)
     target = target_dir / name
-    record = sidecar.path_for(source)
-    if record.exists():
-        os.replace(record, sidecar.path_for(target))
-    os.replace(source, target)
+    try:
+        os.replace(source, target)
+    except FileNotFoundError:
+        return None
+    with contextlib.suppress(FileNotFoundError):  # no record, or its owner unlinked it too
+        os.replace(sidecar.path_for(source), sidecar.path_for(target))
     fsync_dir(target_dir)
     return target

@@ -235,6 +235,21 @@ def test_orphan_blobs_and_dead_writers_temp_files_are_cleaned_at_start(tmp_path)
     s2.close()
 
 
+def test_a_blob_its_owner_unlinks_during_start_up_cleanup_is_skipped(storage, monkeypatch):
+    """A live worker unlinks the blob its commit replaced after COMMIT, outside the writer
+    lock, so a worker starting meanwhile may list a blob that is gone when it moves it: it
+    once failed to boot on that (FileNotFoundError), found by the 4-worker reliability test."""
+    put(storage, "k", BIG)
+    gone = "0" * 32  # listed, then unlinked by its owner before the move
+    listed = [*storage.blobs.all_blob_names(), gone]
+    monkeypatch.setattr(storage.blobs, "all_blob_names", lambda: iter(listed))
+    assert storage.collect_garbage() == 0
+    assert not (storage.root / "lost+found" / gone).exists()
+    meta, body = storage.open_object("bkt", "k")
+    with body:
+        assert body.read() == BIG
+
+
 def test_a_live_process_temp_files_survive_another_process_start(tmp_path):
     s1 = Storage(tmp_path / "d")
     live_tmp = s1.blobs.new_temp_path()
