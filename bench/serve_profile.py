@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from . import load
 from .peers import Spec, start
@@ -52,14 +53,39 @@ def _categorise(stack: str) -> str:
     return "other: " + (frames[-1][:60] if frames else "?")
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of these processes so far (all their threads), from /proc."""
+class Usage(NamedTuple):
+    """What the workers used so far: CPU seconds in user and kernel mode, and how often their
+    threads were switched out (voluntarily: blocked on I/O, a lock or the GIL; or preempted)."""
+
+    user: float
+    system: float
+    voluntary: int
+    involuntary: int
+
+    def __sub__(self, other: object) -> Usage:
+        assert isinstance(other, Usage)
+        return Usage(*(a - b for a, b in zip(self, other, strict=True)))
+
+
+def _usage(pids: list[int]) -> Usage:
+    """The workers' usage (all their threads), from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    user = system = voluntary = involuntary = 0
     for pid in pids:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
+        user, system = user + int(fields[11]), system + int(fields[12])
+        for status in Path(f"/proc/{pid}/task").glob("*/status"):
+            try:
+                lines = status.read_text().splitlines()
+            except OSError:  # the thread ended meanwhile
+                continue
+            for line in lines:
+                name, _, value = line.partition(":")
+                if name == "voluntary_ctxt_switches":
+                    voluntary += int(value)
+                elif name == "nonvoluntary_ctxt_switches":
+                    involuntary += int(value)
+    return Usage(user / ticks, system / ticks, voluntary, involuntary)
 
 
 def _py_spy() -> str:
@@ -116,7 +142,7 @@ def run(
             out = Path(tmp) / "spy"
             spies = _profile(pids, seconds + 2, idle, out)
             time.sleep(1)
-            cpu_before = _cpu_seconds(pids)
+            before = _usage(pids)
             r = load.run(
                 peer.port,
                 method,
@@ -125,7 +151,7 @@ def run(
                 connections=16,
                 duration=seconds,
             )
-            cpu = _cpu_seconds(pids) - cpu_before
+            used = _usage(pids) - before
             for spy in spies:
                 spy.wait(timeout=60)
             if raw is not None:
@@ -139,7 +165,12 @@ def run(
     kind = "wall (waits included)" if idle else "holding the GIL"
     print(f"\n{app} {method} {workers}x{threads}: {r.rps:,.0f} req/s, samples {kind}: {total:,}")
     # The workers' CPU time from /proc is the cost; py-spy's samples only split it.
-    per_request = cpu / max(r.requests, 1) * 1e6
+    n = max(r.requests, 1)
+    per_request = (used.user + used.system) / n * 1e6
+    print(
+        f"per request: user {used.user / n * 1e6:.0f} us, system {used.system / n * 1e6:.0f} us;"
+        f" switches {used.voluntary / n:.1f} voluntary, {used.involuntary / n:.1f} preempted"
+    )
     print(f"{'category':34} {'share':>6} {'us/request':>11}")
     for name, n in counts.most_common():
         print(f"{name:34} {n / total:6.1%} {n / total * per_request:11.0f}")
