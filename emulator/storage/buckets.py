@@ -26,6 +26,7 @@ class Buckets:
     """PutBucket, GetBucketInfo, DeleteBucket, ListBuckets and the bucket settings table."""
 
     catalog: Catalog
+    oldest: expiry.Oldest
     index: Index
     blobs: BlobStore
     clock: Clock
@@ -148,9 +149,13 @@ class Buckets:
         """Apply a lifecycle rule: remove what it made due; how many objects and uploads went."""
         gone = 0
         if objects_before is not None:
-            gone += expiry.expire_objects(self.index, self.blobs, bucket, prefix, objects_before)
+            gone += expiry.expire_objects(
+                self.index, self.blobs, bucket, prefix, objects_before, self.oldest
+            )
         if uploads_before is not None:
-            gone += expiry.abort_uploads(self.index, self.blobs, bucket, prefix, uploads_before)
+            gone += expiry.abort_uploads(
+                self.index, self.blobs, bucket, prefix, uploads_before, self.oldest
+            )
         return gone
 
 

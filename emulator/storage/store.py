@@ -40,7 +40,7 @@ from typing import BinaryIO
 
 from ..clock import WALL_CLOCK, Clock
 from ..protocol.errors import NotFound, OssError
-from . import append, inline, restore, startup, symlink
+from . import append, expiry, inline, restore, startup, symlink
 from .blobs import WrittenBlob
 from .buckets import Buckets
 from .catalog import (
@@ -73,6 +73,7 @@ class Storage(Multipart, Buckets):
         self.catalog = Catalog(root, region=region, clock=clock)
         self.root, self.region, self.clock = root, region, clock
         self.blobs, self.index = self.catalog.blobs, self.catalog.index
+        self.oldest = expiry.Oldest(lambda: clock.offset)
         self.collect_garbage()
         Multipart.__init__(self, self.catalog)
         self.multipart: Multipart = self  # where the upload operations' own tests reach them
