@@ -108,13 +108,7 @@ class Index:
     def _connect(self) -> sqlite3.Connection:
         """This thread's reading connection (the writers' one inside a write block, so a
         block reads what it has written)."""
-        db = getattr(self._local, "writing", None) or getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = self._open_connection()
-            with self._lock:
-                self._close_finished_threads()
-                self._all.append((threading.current_thread(), db))
-        return db
+        return getattr(self._local, "writing", None) or self.read_committed()
 
     def _close_finished_threads(self) -> None:
         live = []
@@ -152,11 +146,10 @@ class Index:
         """This thread's reading connection even inside a write block: what is committed."""
         db = getattr(self._local, "db", None)
         if db is None:
-            saved, self._local.writing = getattr(self._local, "writing", None), None
-            try:
-                db = self._connect()
-            finally:
-                self._local.writing = saved
+            db = self._local.db = self._open_connection()
+            with self._lock:
+                self._close_finished_threads()
+                self._all.append((threading.current_thread(), db))
         return db
 
     def close(self) -> None:
