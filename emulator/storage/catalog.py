@@ -73,7 +73,23 @@ class Catalog:
         version; ``before(db)`` runs inside the transaction."""
         if not isinstance(source, bytes):
             self.blobs.write_record(source, sidecar.object_record(meta, stored_headers(meta)))
-        with self.index.write() as db:
+        row = (
+            meta.bucket,
+            meta.key,
+            meta.size,
+            meta.etag,
+            str(meta.crc64),
+            meta.content_md5,
+            meta.content_type,
+            meta.object_type,
+            meta.last_modified,
+            json.dumps(stored_headers(meta)),
+            meta.storage_class,
+            json.dumps(meta.tags),
+            meta.acl,
+        )
+
+        def write(db: sqlite3.Connection) -> tuple[str, str]:
             require_bucket(db, meta.bucket)
             if before is not None:
                 before(db)
@@ -91,28 +107,17 @@ class Catalog:
                     "INSERT OR REPLACE INTO objects (bucket, key, blob, size, etag, crc64,"
                     " content_md5, content_type, object_type, last_modified, headers,"
                     " storage_class, tags, acl) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        meta.bucket,
-                        meta.key,
-                        name,
-                        meta.size,
-                        meta.etag,
-                        str(meta.crc64),
-                        meta.content_md5,
-                        meta.content_type,
-                        meta.object_type,
-                        meta.last_modified,
-                        json.dumps(stored_headers(meta)),
-                        meta.storage_class,
-                        json.dumps(meta.tags),
-                        meta.acl,
-                    ),
+                    (*row[:2], name, *row[2:]),
                 )
             except BaseException:
                 if not inline.is_inline(name):
                     self.blobs.delete(name)
                 raise
-            replaced = old["blob"] if old and not drop_inline(db, old["blob"]) else ""
+            return name, (old["blob"] if old and not drop_inline(db, old["blob"]) else "")
+
+        # A function, not a ``with`` block: the thread holding the writer runs it, so a batch
+        # of PUTs commits without a thread hand-off for each (group_commit.py).
+        name, replaced = self.index.run(write)
         self.blobs.delete(replaced)
         return replace(meta, blob=name)
 

@@ -25,6 +25,7 @@ write made by another connection emptied it, and every transaction read its page
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import sqlite3
@@ -32,12 +33,29 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from .blobs import fsync_dir
 
 #: A batch COMMITs at this many members even with more queued, so no write waits behind an
 #: unbounded number of others.
 MAX_BATCH = 64
+
+T = TypeVar("T")
+
+
+class _Queued:
+    """A member handed over as a function: whichever thread holds the connection runs it."""
+
+    __slots__ = ("fn", "ran", "batch", "result", "error")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any]) -> None:
+        self.fn = fn
+        self.ran = threading.Lock()  # held until its batch's COMMIT has ended
+        self.ran.acquire()
+        self.batch = 0
+        self.result: Any = None
+        self.error: BaseException | None = None
 
 
 class GroupCommit:
@@ -60,6 +78,8 @@ class GroupCommit:
         self._turn = threading.Lock()  # whose block runs on the connection now
         self._queued = 0  # threads waiting for their turn (read under _turn)
         self._queued_lock = threading.Lock()
+        self._pending: collections.deque[_Queued] = collections.deque()  # functions to run
+        self._ran: list[_Queued] = []  # functions run in the open batch, woken at its end
         self._done = threading.Condition()
         self._open = False  # a batch's transaction is open (and the process lock held)
         self._batch = 0  # the number of the open (or last) batch
@@ -67,6 +87,23 @@ class GroupCommit:
         self._committed = 0  # the last batch whose COMMIT has ended
         # batch -> (its error, or its COMMIT's place in the WAL's order for DurableWal)
         self._ends: dict[int, tuple[BaseException | None, int]] = {}
+
+    def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """One member whose work is ``fn(db)``; returns its result once its batch is durable.
+
+        Whichever thread holds the connection runs queued functions one after the other, so
+        a batch holds the lock between processes without a hand-off between threads for each
+        member (each of which waited for a core and for the GIL while the lock was held)."""
+        member = _Queued(fn)
+        with self._queued_lock:
+            self._pending.append(member)
+        if self._turn.acquire(blocking=False):
+            self._finish_turn()
+        member.ran.acquire()  # a thread holding the turn always drains _pending before it leaves
+        self._wait_for(member.batch)
+        if member.error is not None:
+            raise member.error
+        return cast(T, member.result)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -92,12 +129,53 @@ class GroupCommit:
                 else:
                     self._undo_member(batch, error)
                 raise
-            finally:
-                if self._open and (not self._queued or self._members >= self.max_batch):
-                    self._commit()
         finally:
-            self._turn.release()
+            self._finish_turn()
         self._wait_for(batch)
+
+    def _finish_turn(self) -> None:
+        """With the turn held: run the queued functions, COMMIT unless a thread is about to
+        join, and let the turn go; take it back if functions were queued meanwhile, since
+        their threads only wait for a holder of the turn to run them."""
+        while True:
+            try:
+                while True:
+                    if self._open and self._members >= self.max_batch:
+                        self._commit()
+                    with self._queued_lock:
+                        member = self._pending.popleft() if self._pending else None
+                    if member is None:
+                        break
+                    self._run_member(member)
+                if self._open and not self._queued:
+                    self._commit()
+            finally:
+                self._turn.release()
+            if not self._pending or not self._turn.acquire(blocking=False):
+                return
+
+    def _run_member(self, member: _Queued) -> None:
+        try:
+            batch = member.batch = self._join()
+        except BaseException as error:  # no transaction: nothing of it ran
+            member.error = error
+            member.ran.release()
+            return
+        alone = self._members == 0
+        self._ran.append(member)
+        try:
+            if not alone:
+                self.db.execute("SAVEPOINT member")
+            member.result = member.fn(self.db)
+            if not alone:
+                self.db.execute("RELEASE member")
+            self._members += 1
+        except BaseException as error:
+            member.error = error
+            if alone:
+                self._end(batch, None, roll_back=True)
+            else:
+                self._undo_member(batch, error)
 
     def _join(self) -> int:
         if not self._open:
@@ -143,6 +221,9 @@ class GroupCommit:
             self._ends.pop(batch - 1024, None)  # long since read by every member
             self._committed = batch
             self._done.notify_all()
+        ran, self._ran = self._ran, []
+        for member in ran:
+            member.ran.release()
 
     def _wait_for(self, batch: int) -> None:
         with self._done:

@@ -11,9 +11,10 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from .group_commit import DurableWal, GroupCommit
 from .space import reported_as_full
@@ -61,6 +62,8 @@ CREATE TABLE IF NOT EXISTS restores (
 ) WITHOUT ROWID;
 """
 SCHEMA += MARK_SCHEMA + ";\n"
+
+T = TypeVar("T")
 
 
 class Index:
@@ -130,6 +133,14 @@ class Index:
                 yield db
             finally:
                 self._local.writing = None
+
+    def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``fn(db)`` as a write transaction, durable when this returns; it may run on another
+        writer's thread (``GroupCommit.run``), so it must not rely on thread-locals."""
+        if self._group is None:
+            raise sqlite3.ProgrammingError("the index is closed")
+        with reported_as_full():
+            return self._group.run(fn)
 
     def _lock_processes(self) -> None:
         if self._writer_file is not None:

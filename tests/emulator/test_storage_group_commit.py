@@ -5,10 +5,12 @@ from __future__ import annotations
 import errno
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from ossemu.emulator.protocol.errors import OssError
 from ossemu.emulator.storage.group_commit import DurableWal, GroupCommit
 from ossemu.emulator.storage.index import Index
 
@@ -233,3 +235,182 @@ def test_a_failed_fsync_fails_the_writes_it_covered_and_the_next_one_syncs_again
     with group.transaction() as db:
         db.execute("INSERT INTO t (k) VALUES ('next')")
     assert len(wal.covered) == 2 and "next" in committed(path)
+
+
+# -- members handed over as functions (``run``): whichever thread holds the turn runs them ----
+
+
+def hold_the_turn(group: GroupCommit, queued: Callable[[], bool]):
+    """A block that keeps the connection until ``queued()``; returns its thread and a list of
+    its ident, then what it raised."""
+    inside, ident = threading.Event(), []
+
+    def first() -> None:
+        try:
+            with group.transaction() as db:
+                ident.append(threading.get_ident())
+                db.execute("INSERT INTO t (k) VALUES ('first')")
+                inside.set()
+                while not queued():
+                    threading.Event().wait(0.005)
+            ident.append(None)
+        except BaseException as e:  # noqa: BLE001 - recorded for the assertion
+            ident.append(e)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    inside.wait(10)
+    return thread, ident
+
+
+def start_all(targets: list[Callable[[], None]]) -> list[threading.Thread]:
+    threads = [threading.Thread(target=t) for t in targets]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def test_functions_queued_behind_a_writer_run_on_its_thread_in_its_batch(tmp_path):
+    path, lock = tmp_path / "db", Counted()
+    group = group_on(path, lock)
+    ran_on: dict[int, int] = {}
+    results: dict[int, object] = {}
+
+    def insert(i: int) -> Callable[[sqlite3.Connection], str]:
+        def fn(db: sqlite3.Connection) -> str:
+            ran_on[i] = threading.get_ident()
+            db.execute("INSERT INTO t (k) VALUES (?)", (f"f{i}",))
+            return f"done {i}"
+
+        return fn
+
+    def caller(i: int) -> Callable[[], None]:
+        def call() -> None:
+            results[i] = group.run(insert(i))
+            results[-i - 1] = f"f{i}" in committed(path)  # durable on return
+
+        return call
+
+    holder, ident = hold_the_turn(group, lambda: len(group._pending) == 6)  # noqa: SLF001
+    threads = start_all([caller(i) for i in range(6)])
+    for t in [holder, *threads]:
+        t.join(timeout=30)
+    assert {i: results[i] for i in range(6)} == {i: f"done {i}" for i in range(6)}
+    assert all(results[-i - 1] for i in range(6))
+    assert set(ran_on.values()) == {ident[0]}  # no hand-off of the connection between threads
+    assert lock.taken == 1 and not lock.held  # one transaction for the block and six functions
+    assert committed(path) == {"first", *(f"f{i}" for i in range(6))}
+
+
+def test_a_failing_function_is_rolled_back_alone_and_raises_in_its_caller(tmp_path):
+    path, lock = tmp_path / "db", Counted()
+    group = group_on(path, lock)
+    errors: dict[int, BaseException | None] = {}
+
+    def caller(i: int) -> Callable[[], None]:
+        def fn(db: sqlite3.Connection) -> None:
+            db.execute("INSERT INTO t (k) VALUES (?)", (f"f{i}",))
+            if i % 2:
+                raise KeyError(i)
+
+        def call() -> None:
+            try:
+                group.run(fn)
+                errors[i] = None
+            except BaseException as e:  # noqa: BLE001 - recorded for the assertion
+                errors[i] = e
+
+        return call
+
+    holder, _ = hold_the_turn(group, lambda: len(group._pending) == 4)  # noqa: SLF001
+    threads = start_all([caller(i) for i in range(4)])
+    for t in [holder, *threads]:
+        t.join(timeout=30)
+    assert errors[0] is None and errors[2] is None
+    assert isinstance(errors[1], KeyError) and isinstance(errors[3], KeyError)
+    assert committed(path) == {"first", "f0", "f2"}
+    assert not lock.held
+
+
+def test_a_failed_commit_fails_every_function_of_its_batch(tmp_path):
+    path, lock = tmp_path / "db", Counted()
+    group = group_on(path, lock)
+    errors: dict[str, BaseException | None] = {}
+
+    def caller(name: str, parent: int | None) -> Callable[[], None]:
+        def call() -> None:
+            try:
+                group.run(
+                    lambda db: db.execute("INSERT INTO t (k, parent) VALUES (?, ?)", (name, parent))
+                )
+                errors[name] = None
+            except BaseException as e:  # noqa: BLE001
+                errors[name] = e
+
+        return call
+
+    holder, ident = hold_the_turn(group, lambda: len(group._pending) == 2)  # noqa: SLF001
+    threads = start_all([caller("ok", None), caller("dangling", 42)])  # fails at COMMIT
+    for t in [holder, *threads]:
+        t.join(timeout=30)
+    assert isinstance(ident[1], sqlite3.IntegrityError)
+    assert isinstance(errors["ok"], sqlite3.IntegrityError)
+    assert isinstance(errors["dangling"], sqlite3.IntegrityError)
+    assert committed(path) == set()  # the block's row went with its batch too
+    assert group.run(lambda db: db.execute("INSERT INTO t (k) VALUES ('after')")) is not None
+    assert committed(path) == {"after"}
+
+
+def test_a_function_whose_transaction_cannot_begin_gets_the_error_and_others_go_on(tmp_path):
+    path = tmp_path / "db"
+
+    class FailsOnce(Counted):
+        def acquire(self) -> None:
+            if self.taken == 0:
+                self.taken += 1
+                raise OSError(errno.ENOLCK, "no locks available")
+            super().acquire()
+
+    lock = FailsOnce()
+    group = group_on(path, lock)
+    with pytest.raises(OSError, match="no locks"):
+        group.run(lambda db: db.execute("INSERT INTO t (k) VALUES ('lost')"))
+    assert group.run(lambda db: db.execute("INSERT INTO t (k) VALUES ('next')").rowcount) == 1
+    assert committed(path) == {"next"} and not lock.held
+
+
+def test_many_functions_and_blocks_together_keep_every_write_and_the_batch_limit(tmp_path):
+    path, lock = tmp_path / "db", Counted()
+    group = group_on(path, lock, max_batch=4)
+
+    def write(i: int) -> None:
+        if i % 2:
+            with group.transaction() as db:
+                db.execute("INSERT INTO t (k) VALUES (?)", (f"k{i}",))
+        else:
+            group.run(lambda db: db.execute("INSERT INTO t (k) VALUES (?)", (f"k{i}",)))
+        assert f"k{i}" in committed(path)
+
+    assert run_together(40, write) == [None] * 40
+    assert committed(path) == {f"k{i}" for i in range(40)}
+    assert 10 <= lock.taken < 40 and not lock.held  # shared, and never above four per batch
+
+
+def test_index_run_is_durable_and_maps_a_full_disk(tmp_path):
+    index = Index(tmp_path / "index.sqlite3")
+    try:
+        name = index.run(
+            lambda db: db.execute(
+                "INSERT INTO buckets (name, created, region) VALUES ('b', 0, 'r') RETURNING name"
+            ).fetchone()[0]
+        )
+        assert name == "b"
+
+        def fills_the_disk(db: sqlite3.Connection) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        with pytest.raises(OssError) as raised:
+            index.run(fills_the_disk)
+        assert raised.value.code == "InsufficientStorage"
+    finally:
+        index.close()
