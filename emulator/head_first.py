@@ -30,6 +30,8 @@ from typing import Any
 
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from .accept_balance import BalancedAccept, ConnectionCounts
+
 HEAD_END = b"\r\n\r\n"
 #: Past gunicorn's own limits (a 4094-byte request line, 100 fields of 8190): its parser says 400.
 MAX_HEAD = 1024 * 1024
@@ -38,9 +40,11 @@ _RECV = 65536
 NEXT_HEAD_WAIT = 0.002
 
 
-def worker_class(head_timeout: float) -> type[ThreadWorker]:
-    """A gthread worker class whose request heads must arrive within ``head_timeout`` s."""
-    return type("HeadFirstWorker", (HeadFirstWorker,), {"head_timeout": head_timeout})
+def worker_class(head_timeout: float, counts: ConnectionCounts | None = None) -> type[ThreadWorker]:
+    """A gthread worker class whose request heads must arrive within ``head_timeout`` s; with
+    ``counts`` (made before the fork), its workers spread connections evenly."""
+    bases = (HeadFirstWorker,) if counts is None else (BalancedAccept, HeadFirstWorker)
+    return type("HeadFirstWorker", bases, {"head_timeout": head_timeout, "counts": counts})
 
 
 class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]

@@ -255,6 +255,7 @@ def serve_gunicorn(
     from gunicorn.app.base import BaseApplication
     from gunicorn.glogging import Logger
 
+    from .accept_balance import ConnectionCounts
     from .head_first import worker_class
 
     class _ThroughOssemu(Logger):  # type: ignore[misc]
@@ -285,7 +286,7 @@ def serve_gunicorn(
 
     options = {
         "bind": [f"fd://{listener.detach()}"],  # gunicorn owns (and closes) the socket now
-        "worker_class": worker_class(head_timeout),
+        "worker_class": worker_class(head_timeout, ConnectionCounts(2 * workers)),
         "workers": workers,
         "threads": threads,
         "keepalive": 5,
