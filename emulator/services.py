@@ -6,6 +6,7 @@ A leaf for the routes (it imports no route and not the app), the way flask's tut
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -18,6 +19,10 @@ from .iam.credentials import Credentials
 from .storage import ObjectStore, Storage
 
 EXTENSION = "ossemu"  # the key in ``app.extensions``
+
+#: The services of the OSS request being served (``routes.wsgi`` sets it): read in one step,
+#: where ``current_app`` goes through werkzeug's proxy several times a request.
+SERVING: ContextVar[Services | None] = ContextVar("ossemu_serving", default=None)
 
 
 @dataclass
@@ -57,7 +62,7 @@ class Services:
 
 def services() -> Services:
     """The current app's services (inside a request or an app context)."""
-    return current_app.extensions[EXTENSION]
+    return SERVING.get() or current_app.extensions[EXTENSION]
 
 
 def storage() -> ObjectStore:

@@ -19,6 +19,7 @@ from flask import Flask, Response
 
 from .. import expect_continue
 from ..access_log import StartResponse, WSGIApp
+from ..services import EXTENSION, SERVING
 from . import OSS_METHODS, cors, handle
 from .responses import render_exception
 
@@ -42,14 +43,18 @@ class OssApi:
         ):
             return self.flask(environ, start_response)
         with self.app.app_context():
-            request = self.app.request_class(environ)
+            serving = SERVING.set(self.app.extensions[EXTENSION])
             try:
-                response = handle(request)
-            except Exception as error:  # noqa: BLE001 - every error becomes an OSS answer
-                response = render_exception(error, environ, self.unexpected)
-            cors.add_cors_headers(response, environ)
-            close_if_body_refused(response, environ)
-            return send(response, environ, start_response)
+                request = self.app.request_class(environ)
+                try:
+                    response = handle(request)
+                except Exception as error:  # noqa: BLE001 - every error becomes an OSS answer
+                    response = render_exception(error, environ, self.unexpected)
+                cors.add_cors_headers(response, environ)
+                close_if_body_refused(response, environ)
+                return send(response, environ, start_response)
+            finally:
+                SERVING.reset(serving)
 
 
 #: Headers werkzeug rewrites on the way out (made absolute or IRI-quoted): those answers take

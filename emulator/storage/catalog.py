@@ -83,19 +83,24 @@ class Catalog:
             meta.content_type,
             meta.object_type,
             meta.last_modified,
-            json.dumps(stored_headers(meta)),
+            _json(stored_headers(meta)),
             meta.storage_class,
-            json.dumps(meta.tags),
+            _json(meta.tags),
             meta.acl,
         )
 
         def write(db: sqlite3.Connection) -> tuple[str, str]:
-            require_bucket(db, meta.bucket)
+            # The bucket and the version replaced in one statement: each statement gives the
+            # GIL away, and this runs while the other processes wait for the write lock.
+            found, old = db.execute(
+                "SELECT EXISTS (SELECT 1 FROM buckets WHERE name = ?),"
+                " (SELECT blob FROM objects WHERE bucket = ? AND key = ?)",
+                (meta.bucket, meta.bucket, meta.key),
+            ).fetchone()
+            if not found:
+                raise NotFound("NoSuchBucket", BucketName=meta.bucket)
             if before is not None:
                 before(db)
-            old = db.execute(
-                "SELECT blob FROM objects WHERE bucket = ? AND key = ?", (meta.bucket, meta.key)
-            ).fetchone()
             if old and forbid_overwrite:
                 raise Conflict("FileAlreadyExists", Key=meta.key)
             if isinstance(source, bytes):
@@ -113,13 +118,17 @@ class Catalog:
                 if not inline.is_inline(name):
                     self.blobs.delete(name)
                 raise
-            return name, (old["blob"] if old and not drop_inline(db, old["blob"]) else "")
+            return name, (old if old and not drop_inline(db, old) else "")
 
         # A function, not a ``with`` block: the thread holding the writer runs it, so a batch
         # of PUTs commits without a thread hand-off for each (group_commit.py).
         name, replaced = self.index.run(write)
         self.blobs.delete(replaced)
         return replace(meta, blob=name)
+
+
+def _json(value: dict[str, str]) -> str:
+    return json.dumps(value) if value else "{}"
 
 
 def require_bucket(db: sqlite3.Connection, bucket: str) -> None:
