@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 #: How long a worker holding more connections than another leaves a new one to it.
-YIELD = 0.005
+YIELD = 0.002
 #: A worker holding at least two connections more than another closes one of its connections
 #: after an answer (``Connection: close``) at most this often, so its client reconnects, and
 #: lands on the other worker.
