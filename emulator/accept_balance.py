@@ -5,13 +5,14 @@ connection, so a pool that opens its connections at once lands unevenly: 11 and 
 of a load tool's 16 (``bench/analysis.md``). Each worker runs its Python one thread at a time, so
 the worker holding more connections saturates its core while the other's idles, for as long as
 the connections live. Here each worker publishes how many connections it holds, and one that
-holds more than another live worker leaves a new connection to that worker for ``YIELD``
+holds two more than another live worker leaves a new connection to that worker for ``YIELD``
 seconds; after that wait it takes it itself (the other may be stuck, or at its limit), so no
-connection waits longer than that for an accept. Connections that landed unevenly anyway (the
-other worker was still closing a pool's old connections when the new pool connected) move over
-one at a time: a worker holding two more than another answers one request with
-``Connection: close``, which every HTTP client takes as "reconnect", at most every
-``SHED_EVERY`` seconds.
+connection waits longer than that for an accept. A pool that landed unevenly anyway (the other
+worker was still closing a pool's old connections when the new one connected) is moved over one
+connection at a time once no new connection has come for ``QUIET`` seconds: the worker holding
+two more answers one request with ``Connection: close``, which every HTTP client takes as
+"reconnect", at most every ``SHED_EVERY`` seconds. Clients that keep opening connections are
+never closed on (a mixed load opening 75 a second paid for it: 7% fewer operations).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ import os
 import time
 from typing import Any
 
-#: How long a worker holding more connections than another leaves a new one to it.
+#: How long a worker holding two connections more than another leaves a new one to it.
 YIELD = 0.002
-#: A worker holding at least two connections more than another closes one of its connections
-#: after an answer (``Connection: close``) at most this often, so its client reconnects, and
-#: lands on the other worker.
+#: A worker holding two connections more than another, that accepted none for ``QUIET``
+#: seconds, closes one of its connections after an answer at most every ``SHED_EVERY`` seconds.
+QUIET = 1.0
 SHED_EVERY = 0.05
 
 
@@ -79,6 +80,7 @@ class BalancedAccept:
     _slot = -1
     _open = 0
     _paused_until = 0.0
+    _accepted_at = 0.0
     _next_shed = 0.0
 
     @property
@@ -103,21 +105,23 @@ class BalancedAccept:
         if (
             self.counts is not None
             and now >= self._paused_until + YIELD  # yielded just now: take it this time
-            and self.counts.another_holds_fewer(self._slot, self._open)
+            and self.counts.another_holds_fewer(self._slot, self._open - 1)
         ):
             self._paused_until = now + YIELD
             self.set_accept_enabled(False)
             return
+        self._accepted_at = now
         super().accept(listener)  # type: ignore[misc]
 
     def handle_request(self, req: Any, conn: Any) -> Any:
         """Close the connection after this answer if the workers' shares are two apart or
-        more: connections opened while another worker still reaped its closed ones stay
-        where they landed otherwise."""
+        more and no new connection came for a while: connections opened while another worker
+        still reaped its closed ones stay where they landed otherwise."""
         now = time.monotonic()
         if (
             self.counts is not None
             and now >= self._next_shed
+            and now - self._accepted_at >= QUIET
             and self.counts.another_holds_fewer(self._slot, self._open - 1)
         ):
             self._next_shed = now + SHED_EVERY
