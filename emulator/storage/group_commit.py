@@ -114,21 +114,8 @@ class GroupCommit:
         with self._queued_lock:
             self._queued -= 1
         try:
-            batch = self._join()
-            alone = self._members == 0  # the batch's first: its block can be undone by ROLLBACK
-            try:
-                if not alone:
-                    self.db.execute("SAVEPOINT member")
+            with self._member() as batch:
                 yield self.db
-                if not alone:
-                    self.db.execute("RELEASE member")
-                self._members += 1
-            except BaseException as error:
-                if alone:
-                    self._end(batch, None, roll_back=True)
-                else:
-                    self._undo_member(batch, error)
-                raise
         finally:
             self._finish_turn()
         self._wait_for(batch)
@@ -156,26 +143,38 @@ class GroupCommit:
 
     def _run_member(self, member: _Queued) -> None:
         try:
-            batch = member.batch = self._join()
-        except BaseException as error:  # no transaction: nothing of it ran
-            member.error = error
-            member.ran.release()
-            return
+            with self._member() as batch:
+                member.batch = batch
+                self._ran.append(member)  # woken when the batch ends, however it ends
+                try:
+                    member.result = member.fn(self.db)
+                except BaseException as error:
+                    member.error = error  # before the batch may end (and wake it) on it
+                    raise
+        except BaseException as error:
+            if not member.batch:  # no transaction began: nothing of it ran
+                member.error = error
+                member.ran.release()
+
+    @contextmanager
+    def _member(self) -> Iterator[int]:
+        """One member's work in the open batch (opened if none is), with the turn held: the
+        batch's first is undone by ROLLBACK, a later one by its own SAVEPOINT."""
+        batch = self._join()
         alone = self._members == 0
-        self._ran.append(member)
         try:
             if not alone:
                 self.db.execute("SAVEPOINT member")
-            member.result = member.fn(self.db)
+            yield batch
             if not alone:
                 self.db.execute("RELEASE member")
             self._members += 1
         except BaseException as error:
-            member.error = error
             if alone:
                 self._end(batch, None, roll_back=True)
             else:
                 self._undo_member(batch, error)
+            raise
 
     def _join(self) -> int:
         if not self._open:

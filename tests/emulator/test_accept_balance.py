@@ -16,24 +16,13 @@ from pathlib import Path
 import pytest
 
 from ossemu.emulator.accept_balance import ConnectionCounts
-from tests.reliability.helpers import ServeProcess
-
-pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux /proc")
+from tests.reliability.helpers import ServeProcess, process_tree
 
 HEALTH = "/_ossemu/health"
 
 
 def workers_of(pid: int) -> list[int]:
-    children = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rpartition(")")[2].split()[1]) == pid:
-                children.append(int(entry))
-    return sorted(children)
+    return sorted(p for p in process_tree(pid) if p != pid)
 
 
 def connections_per_worker(serve: ServeProcess) -> dict[int, int]:
@@ -123,14 +112,17 @@ def two_workers(tmp_path):
 
 
 def test_a_pool_opened_at_once_is_split_evenly_between_two_workers(two_workers):
-    """Each new connection is left to the worker holding fewer, so the pool lands evenly at
-    once: no connection had to be closed and reopened to get there (a few to spare for a
-    worker slow to wake on a loaded machine)."""
+    """Each new connection is left to the worker holding fewer, so the pool lands nearly even
+    at once (without that, one worker's event loop took 11 or 12 of the 12); what is left is
+    evened out by closing and reopening (a worker slow to wake on a loaded machine may leave
+    a few more than one apart)."""
     pool = Pool(two_workers.port, 12)
     try:
+        assert set(pool.round()) == {200}
+        landed = connections_per_worker(two_workers)
+        assert pool.closes == 0 and max(landed.values()) - min(landed.values()) <= 4
         counts = settle(two_workers, pool)
         assert sorted(counts.values()) == [6, 6]
-        assert pool.closes <= 2
     finally:
         pool.close()
 
