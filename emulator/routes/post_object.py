@@ -153,14 +153,16 @@ def _checked_body(req: OssRequest) -> Iterator[bytes]:
 
 def _content_type(form: Form, key: str) -> str:
     """``x-oss-content-type`` > the file part's type > the Content-Type field > the key's
-    extension, as POSTDOC orders them."""
-    return (
-        form.fields.get("x-oss-content-type")
-        or form.file_content_type
-        or form.fields.get("content-type")
-        or mimetypes.guess_type(key)[0]
-        or "application/octet-stream"
-    )
+    extension, as POSTDOC orders them; refused like a stored header if it holds a control
+    character (it goes back out as the object's Content-Type)."""
+    for name, value in (
+        ("x-oss-content-type", form.fields.get("x-oss-content-type")),
+        ("file", form.file_content_type),
+        ("Content-Type", form.fields.get("content-type")),
+    ):
+        if value:
+            return _as_header_text(name, value)
+    return mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
 def _stored_headers(fields: Mapping[str, str]) -> dict[str, str]:
@@ -173,10 +175,14 @@ def _stored_headers(fields: Mapping[str, str]) -> dict[str, str]:
             continue
         if name.startswith("x-oss-meta-") and not _META_NAME.fullmatch(name):
             raise invalid_argument("A metadata name may only hold letters, digits and '-'.", name)
-        if _CONTROL.search(value):
-            raise invalid_argument(f"The {name} field contains a control character.", name)
-        out[name] = value
+        out[name] = _as_header_text(name, value)
     return out
+
+
+def _as_header_text(name: str, value: str) -> str:
+    if _CONTROL.search(value):
+        raise invalid_argument(f"The {name} field contains a control character.", name)
+    return value
 
 
 def _object_acl(fields: Mapping[str, str], headers: Mapping[str, str]) -> str:

@@ -53,6 +53,20 @@ def test_post_object_content_type_order(app):
     assert meta(app, "d.png").content_type == "image/png"
 
 
+@pytest.mark.parametrize("name", ["Content-Type", "x-oss-content-type"])
+@pytest.mark.parametrize("value", ["\r", "text/plain\r\nX-Injected: 1", "a\x01b"])
+def test_post_object_content_type_with_a_control_character_is_refused(app, name, value):
+    """A form field can hold what no header can; the type goes back out as the object's
+    Content-Type, so it is refused as a stored header's value is, and nothing is stored (a GET
+    of such an object answered 500 before)."""
+    response = post(app, [("key", "ctl.bin"), (name, value)], filename=None)
+
+    assert response.status_code == 400
+    assert b"<Code>InvalidArgument</Code>" in response.data
+    assert f"The {name} field contains a control character.".encode() in response.data
+    assert app.test_client().get("/bkt/ctl.bin").status_code == 404
+
+
 def test_post_object_file_part_type_is_kept_whole(app):
     body, content_type = form_body([("key", "t.txt")], None)
     body = body.replace(
