@@ -16,7 +16,7 @@ def apply() -> None:
     import gunicorn.http.wsgi
 
     _let_chunked_override_content_length()
-    _honour_connection_close()
+    _honour_connection_close_and_date()
     _head_rides_with_the_body()
     if not getattr(gunicorn.http.wsgi.create, "defers_continue", False):
         gunicorn.http.wsgi.create = _deferring_continue(gunicorn.http.wsgi.create)
@@ -50,12 +50,16 @@ def _let_chunked_override_content_length() -> None:
     Request._ossemu_chunked_wins = True
 
 
-def _honour_connection_close() -> None:
-    """An answer whose app says ``Connection: close`` closes the connection under gunicorn too.
+def _honour_connection_close_and_date() -> None:
+    """An answer whose app says ``Connection: close`` closes the connection under gunicorn too,
+    and its ``Date`` is the app's.
 
     gunicorn drops the app's Connection header and keeps the connection alive; after an error
     answered before the upload body was read (``routes.body.body_left_unread``) it would then
-    drain a body of any size, or read the unread bytes as the next request.
+    drain a body of any size, or read the unread bytes as the next request. It drops the app's
+    ``Date`` as well and writes the wall clock's, so after ``POST /_ossemu/clock`` moved the
+    emulator's time, ``Date`` disagreed with ``Last-Modified`` and with what ``--server
+    werkzeug`` answers; ``send_headers`` (below) writes the app's instead.
     """
     from gunicorn.http.wsgi import Response
 
@@ -64,8 +68,12 @@ def _honour_connection_close() -> None:
     process = Response.process_headers
 
     def process_headers(self: Any, headers: list[tuple[str, str]]) -> None:
-        if any(n.lower() == "connection" and v.strip().lower() == "close" for n, v in headers):
-            self.force_close()
+        for name, value in headers:
+            lower = name.lower()
+            if lower == "date":
+                self._ossemu_date = value
+            elif lower == "connection" and value.strip().lower() == "close":
+                self.force_close()
         process(self, headers)
 
     Response.process_headers = process_headers
@@ -108,6 +116,9 @@ def _head_rides_with_the_body() -> None:
         if self.headers_sent:
             return
         lines = self.default_headers()
+        date = getattr(self, "_ossemu_date", None)  # checked by gunicorn's process_headers
+        if date is not None:
+            lines = [f"Date: {date}\r\n" if line.startswith("Date: ") else line for line in lines]
         lines.extend("%s: %s\r\n" % (k, v) for k, v in self.headers)  # noqa: UP031 - as gunicorn
         head = ("%s\r\n" % "".join(lines)).encode("latin-1")  # noqa: UP031
         more = getattr(self, "_ossemu_body_follows", False)
