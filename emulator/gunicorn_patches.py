@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from . import expect_continue
+from . import expect_continue, refusals
 
 
 def apply() -> None:
@@ -18,6 +18,7 @@ def apply() -> None:
     _let_chunked_override_content_length()
     _honour_connection_close_and_date()
     _head_rides_with_the_body()
+    _refusals_read_as_oss()
     if not getattr(gunicorn.http.wsgi.create, "defers_continue", False):
         gunicorn.http.wsgi.create = _deferring_continue(gunicorn.http.wsgi.create)
 
@@ -137,3 +138,22 @@ def _head_rides_with_the_body() -> None:
     Response.send_headers = send_headers
     Response.write = write_body
     Response._ossemu_head_rides = True
+
+
+def _refusals_read_as_oss() -> None:
+    """What gunicorn's parser refuses (a bad request line or header, a head past its limits, a
+    bad chunk) is answered as OSS answers it, not with gunicorn's HTML page (``refusals``)."""
+    import gunicorn.util
+
+    if getattr(gunicorn.util.write_error, "ossemu", False):
+        return
+
+    def write_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+        try:
+            host = sock.getsockname()[0]
+        except (OSError, IndexError, TypeError):
+            host = "localhost"
+        gunicorn.util.write_nonblock(sock, refusals.refusal(status_int, host))
+
+    write_error.ossemu = True  # type: ignore[attr-defined]
+    gunicorn.util.write_error = write_error

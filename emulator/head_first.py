@@ -33,7 +33,8 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 from .accept_balance import BalancedAccept, ConnectionCounts
 
 HEAD_END = b"\r\n\r\n"
-#: Past gunicorn's own limits (a 4094-byte request line, 100 fields of 8190): its parser says 400.
+#: Past gunicorn's own limits (an 8,190-byte request line, 100 fields of 8,190) it refuses the
+#: head (answered as OSS would, ``refusals``).
 MAX_HEAD = 1024 * 1024
 _RECV = 65536
 #: Seconds a thread waits for a kept-alive connection's next head after answering.

@@ -30,7 +30,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from . import expect_continue, gunicorn_patches
+from . import expect_continue, gunicorn_patches, refusals
 from .app import create_app
 from .config import EmulatorConfig
 from .services import Services
@@ -89,6 +89,12 @@ class _QuietHandler(WSGIRequestHandler):
         if code >= 200:  # the final answer: the body is now either read or left for the drain
             self._reader.answered = True
         self.send_response_only(code, message)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """A request http.server could not parse, answered as OSS does (``refusals``)."""
+        self.close_connection = True
+        self._reader.answered = True
+        self.wfile.write(refusals.refusal(code, self.server.server_address[0]))
 
     def send_header(self, keyword: str, value: str) -> None:
         """One Connection header: Werkzeug adds its ``close`` after an app's own."""
@@ -290,6 +296,9 @@ def serve_gunicorn(
         "workers": workers,
         "threads": threads,
         "keepalive": 5,
+        # gunicorn's most (its default is 4,094): a presigned V4 download of a long CJK key with
+        # an STS token and a response-content-disposition passes 4 KiB, and OSS serves it.
+        "limit_request_line": 8190,
         "graceful_timeout": 5,
         "loglevel": {"DEBUG": "debug", "ERROR": "error"}.get(log_level.upper(), "warning"),
         "logger_class": _ThroughOssemu,

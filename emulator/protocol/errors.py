@@ -21,6 +21,9 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "AccessDenied": (403, "You have no right to access this object.", "0003-00000001"),
     # A refused CORS preflight; its message is protocol.cors.FORBIDDEN. No EC is documented.
     "AccessForbidden": (403, "This CORS request is not allowed.", ""),
+    # A request the HTTP server could not parse (emulator/refusals.py): the code and message
+    # OSS's front end answers with; no EC is documented.
+    "BadRequest": (400, "Your browser sent a request that this server could not understand.", ""),
     "BucketAlreadyExists": (409, "The requested bucket name is not available.", "0015-00000104"),
     "BucketNotEmpty": (409, "The bucket has objects. Please delete them first.", "0015-00000301"),
     "CallbackFailed": (203, "Error status : -1.", "0007-00000203"),

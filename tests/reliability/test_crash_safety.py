@@ -302,7 +302,8 @@ def test_acknowledged_writes_survive_sigkill_and_uploads_stay_resumable(tmp_path
         for each in servers:
             each.ensure_stopped()
     for each in servers:
-        assert "Traceback" not in each.log_text()
+        log = each.log_text()
+        assert "Traceback" not in log, f"seed {seed}:\n" + log[log.find("Traceback") - 800 :][:4000]
     for receiver in receivers:
         receiver.check()
         for cb in receiver.log:
