@@ -1,5 +1,5 @@
 """Group commit: the write transactions queued in one process share one COMMIT, and the
-COMMITs of both processes share their fsyncs, done outside every lock.
+COMMITs of a process share their fsyncs, done outside every lock.
 
 Every acknowledged write must survive a power cut. With ``synchronous=FULL`` each COMMIT fsynced
 the WAL while it held the cross-process write lock, so the 4 KiB PUT rate was the disk's fsync
@@ -8,8 +8,9 @@ turns on one connection: the first opens a transaction (and takes the cross-proc
 runs its block inside a SAVEPOINT, and the member that finds nobody queued behind it (or the
 batch full) COMMITs for all of them while the next ones queue. The COMMIT appends to the WAL
 without an fsync (``synchronous=NORMAL``) and the locks are let go; then :class:`DurableWal`
-fsyncs the WAL once for every COMMIT made before the fsync began, whichever process made it,
-while the next batches already write. A member's ``with`` returns only once an fsync that
+fsyncs the WAL once for every COMMIT its process made before the fsync began, while the next
+batches already write (each process syncs for its own: one shared by the processes was measured
+and gained nothing, ``bench/analysis.md``). A member's ``with`` returns only once an fsync that
 began after its COMMIT has ended, so nothing is acknowledged before it is durable; a block that
 raises is rolled back to its own savepoint and the others keep theirs. If the COMMIT or the
 fsync fails, every member of the batch gets the error.
