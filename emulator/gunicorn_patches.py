@@ -141,8 +141,8 @@ def _head_rides_with_the_body() -> None:
 
 
 def _refusals_read_as_oss() -> None:
-    """What gunicorn's parser refuses (a bad request line or header, a head past its limits, a
-    bad chunk) is answered as OSS answers it, not with gunicorn's HTML page (``refusals``)."""
+    """What gunicorn's parser refuses (a bad request line or header, a head past its limits) is
+    answered as OSS answers it, not with gunicorn's HTML page (``refusals``)."""
     import gunicorn.util
 
     if getattr(gunicorn.util.write_error, "ossemu", False):

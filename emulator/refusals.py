@@ -1,7 +1,7 @@
 """Requests the HTTP server refuses before the app sees them, answered as OSS errors.
 
-A request line or header the parser cannot read, a head past the server's limits or a bad chunk
-never reaches the app, so gunicorn and http.server answered with their own HTML pages: no
+A request line or header the parser cannot read, or a head past the server's limits, never
+reaches the app, so gunicorn and http.server answered with their own HTML pages: no
 ``x-oss-request-id``, no ``Server: AliyunOSS``, and a body no OSS SDK can parse (oss2 raised a
 ``ServerError`` with an empty code). Both servers now write the XML OSS's front end gives for a
 request it cannot understand, and close the connection, since what follows the bad bytes cannot
