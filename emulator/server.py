@@ -19,6 +19,7 @@ import io
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import socket
 import sys
@@ -35,6 +36,8 @@ from .app import create_app
 from .config import EmulatorConfig
 from .services import Services
 from .socket_reader import SocketReader
+
+_METHOD = re.compile("[A-Z]+")
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -89,6 +92,25 @@ class _QuietHandler(WSGIRequestHandler):
         if code >= 200:  # the final answer: the body is now either read or left for the drain
             self._reader.answered = True
         self.send_response_only(code, message)
+
+    def parse_request(self) -> bool:
+        """http.server's parse, less what it lets through that gunicorn (``ossemu serve``) and
+        RFC 9112 refuse: a method not in capitals, a header line without a colon or with space
+        before it (http.server dropped it and every header after it, an ``Authorization`` or
+        ``x-oss-callback`` included), a folded header, and two different Content-Lengths (it
+        took the last one, so the body read was not the one another server would read)."""
+        if not super().parse_request():
+            return False
+        lengths = set(self.headers.get_all("Content-Length") or ())
+        if (
+            not _METHOD.fullmatch(self.command)
+            or self.headers.defects
+            or any("\r" in value or "\n" in value for value in self.headers.values())
+            or len(lengths) > 1
+        ):
+            self.send_error(400)
+            return False
+        return True
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """A request http.server could not parse, answered as OSS does (``refusals``)."""
