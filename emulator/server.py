@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from email.errors import MissingHeaderBodySeparatorDefect
 from typing import Any
 
 from flask import Flask
@@ -104,7 +105,7 @@ class _QuietHandler(WSGIRequestHandler):
         lengths = set(self.headers.get_all("Content-Length") or ())
         if (
             not _METHOD.fullmatch(self.command)
-            or self.headers.defects
+            or any(isinstance(d, MissingHeaderBodySeparatorDefect) for d in self.headers.defects)
             or any("\r" in value or "\n" in value for value in self.headers.values())
             or len(lengths) > 1
         ):
