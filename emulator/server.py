@@ -95,11 +95,11 @@ class _QuietHandler(WSGIRequestHandler):
         self.send_response_only(code, message)
 
     def parse_request(self) -> bool:
-        """http.server's parse, less what it lets through that gunicorn (``ossemu serve``) and
-        RFC 9112 refuse: a method not in capitals, a header line without a colon or with space
-        before it (http.server dropped it and every header after it, an ``Authorization`` or
-        ``x-oss-callback`` included), a folded header, and two different Content-Lengths (it
-        took the last one, so the body read was not the one another server would read)."""
+        """http.server's parse, less what it lets through and gunicorn (``ossemu serve``)
+        refuses: a method not in capitals, and what RFC 9112 says to refuse: a header line
+        without a colon or with space before it (http.server dropped it and every header after
+        it, an ``Authorization`` or ``x-oss-callback`` included), a folded header, and two
+        different Content-Lengths (it took the last, so it read another body than gunicorn)."""
         if not super().parse_request():
             return False
         lengths = set(self.headers.get_all("Content-Length") or ())
