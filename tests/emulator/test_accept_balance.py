@@ -143,7 +143,9 @@ def test_connections_that_all_landed_on_one_worker_move_to_the_other(two_workers
             assert pool.closes == 0
         finally:
             os.kill(second, signal.SIGCONT)
-        counts = settle(two_workers, pool)
+        # Up to 15 s: a reconnection the stopped-then-resumed worker was too slow to take lands
+        # on the first again and restarts its quiet second (make test once saw 5/3 after 5 s).
+        counts = settle(two_workers, pool, seconds=15)
         assert counts == {first: 4, second: 4}
         assert 4 <= pool.closes <= 8  # one close per connection that moved, a few to spare
     finally:
