@@ -25,6 +25,7 @@ from ..protocol.errors import BadRequest
 from . import sidecar
 from .hashing import Digested, StreamHasher
 from .space import reported_as_full
+from .writeback import Writeback
 
 CHUNK = 1024 * 1024
 
@@ -112,18 +113,21 @@ class BlobStore:
         """Stream ``chunks`` to a temp file, hashing as it goes; fsync before returning.
 
         A big body is hashed on a helper thread (see :mod:`.hashing`) while this thread reads and
-        writes; the fsync overlaps the last chunks' hashing.
+        writes, and the disk is started on its bytes as they come (:mod:`.writeback`); the
+        fsync overlaps the last chunks' hashing.
         """
         path = self.new_temp_path()
         size = 0
         try:
             with reported_as_full(), open(path, "wb") as f, StreamHasher() as hasher:
+                writeback = Writeback(f.fileno())
                 for chunk in chunks:
                     size += len(chunk)
                     if limit is not None and size > limit:
                         raise BadRequest("EntityTooLarge")
                     hasher.update(chunk)
                     f.write(chunk)
+                    writeback.wrote(size)
                 f.flush()
                 os.fsync(f.fileno())
                 md5, crc = hasher.finish()
@@ -138,16 +142,19 @@ class BlobStore:
 
     def join(self, sources: list[Path | bytes]) -> Path:
         """One fsynced temp file holding ``sources`` in turn: files copied inside the kernel,
-        small bodies (kept inline in the index) written as they are."""
+        small bodies (kept inline in the index) written as they are, the disk started on each
+        as it lands."""
         path = self.new_temp_path()
         try:
             with reported_as_full(), open(path, "wb", buffering=0) as out:
+                writeback = Writeback(out.fileno())
                 for source in sources:
                     if isinstance(source, bytes):
                         out.write(source)
-                        continue
-                    with open(source, "rb", buffering=0) as src:
-                        _copy_file(src, out)
+                    else:
+                        with open(source, "rb", buffering=0) as src:
+                            _copy_file(src, out)
+                    writeback.wrote(out.tell())
                 out.flush()
                 os.fsync(out.fileno())
         except BaseException:
