@@ -17,10 +17,10 @@ from .deadlines import REAPER
 
 CHUNK = 1024 * 1024
 #: The first read stops a page short of CHUNK, so the writes of a blob file that follow start
-#: off the 1 MiB boundaries. Written on them, a 256 MiB PUT cost the kernel 1.0 s of system CPU
-#: and ran at ~230 MB/s; shifted by a page, 0.2 s and ~490 MB/s (Linux 6.18 on ext4; likely the
-#: large page-cache folios that aligned writes get; ``bench/analysis.md``). A form upload's file
-#: was shifted already, by the form's own fields, and was the faster of the two.
+#: off the 1 MiB boundaries. Written on them, a 256 MiB PUT cost the kernel 1.0-1.4 s of system
+#: CPU; shifted by a page, 0.2-0.9 s, and the PUT ran 28-92% faster in two A/Bs (Linux 6.18 on
+#: ext4; likely the large page-cache folios that aligned writes get; ``bench/analysis.md``). A
+#: form upload's file was shifted already, by the form's own fields, and was the faster of the two.
 FIRST_CHUNK = CHUNK - 4096
 #: environ key set once the request body has been read to its end.
 BODY_READ = "ossemu.body_read"

@@ -1,6 +1,6 @@
 """An upload body is read in bounded chunks, the first a page short of the rest, so a blob's
-file writes start off the 1 MiB boundaries (the kernel spent five times the system CPU on a
-256 MiB PUT written on them: ``bench/analysis.md``)."""
+file writes start off the 1 MiB boundaries (the kernel spent up to five times the system CPU
+on a 256 MiB PUT written on them: ``bench/analysis.md``)."""
 
 from __future__ import annotations
 
