@@ -21,35 +21,16 @@ from pathlib import Path
 #: is trusted whatever the file says.
 RECHECK_SECONDS = 1.0
 
-if hasattr(os, "pread"):
-
-    def read_version(fd: int) -> bytes:
-        return os.pread(fd, 8, 0)
-
-    def write_version(fd: int, version: bytes) -> None:
-        os.pwrite(fd, version, 0)
-
-else:  # Windows has no positional reads: seek and read as one step
-    _seek = threading.Lock()
-
-    def read_version(fd: int) -> bytes:
-        with _seek:
-            os.lseek(fd, 0, os.SEEK_SET)
-            return os.read(fd, 8)
-
-    def write_version(fd: int, version: bytes) -> None:
-        with _seek:
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, version)
-
 
 class VersionFile:
-    """The mark of one kind of data; :meth:`read` follows a file deleted or replaced since."""
+    """The mark of one kind of data; :meth:`read` follows a file deleted or replaced since.
+
+    Only the mapping is kept (it holds the file): no descriptor of its own, and :meth:`bump`
+    writes through it, as the readers of every process see it."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()  # a closed fd's number may already name another file
-        self._fd: int | None = None
+        self._lock = threading.Lock()  # a closed mapping cannot be read or written
         self._map: mmap.mmap | None = None
         self._identity: tuple[int, int] | None = None
         self._check_at = 0.0
@@ -69,8 +50,8 @@ class VersionFile:
         the file at the path now: a deleted one would tell nobody)."""
         with self._lock:
             self._follow_locked()
-            if self._fd is not None:
-                write_version(self._fd, os.urandom(8))
+            if self._map is not None:
+                self._map[:8] = os.urandom(8)
 
     def close(self) -> None:
         with self._lock:
@@ -82,33 +63,31 @@ class VersionFile:
 
     def _follow_locked(self) -> None:
         self._check_at = time.monotonic() + RECHECK_SECONDS
-        if self._fd is not None and self._identity != _identity_of(self.path):
+        if self._map is not None and self._identity != _identity_of(self.path):
             self._close()
         self._open_if_needed()
 
     def _open_if_needed(self) -> None:
-        if self._fd is not None:
+        if self._map is not None:
             return
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:
             return
-        if len(read_version(fd)) < 8:  # new: a mark nobody can hold yet
-            write_version(fd, os.urandom(8))
         try:
+            if os.fstat(fd).st_size < 8:  # new: a mark nobody can hold yet
+                os.write(fd, os.urandom(8))
             mapped = mmap.mmap(fd, 8)
         except (OSError, ValueError):
-            os.close(fd)
             return
-        self._fd, self._map, self._identity = fd, mapped, _identity_of(self.path)
+        finally:
+            os.close(fd)  # the mapping holds the file
+        self._map, self._identity = mapped, _identity_of(self.path)
 
     def _close(self) -> None:
         if self._map is not None:
             self._map.close()
             self._map = None
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
 
 
 def _identity_of(path: Path) -> tuple[int, int] | None:

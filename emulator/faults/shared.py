@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import mmap
 import os
 import sqlite3
 import threading
@@ -27,8 +26,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from filelock import FileLock
 
-from ..version_file import read_version as _read_version
-from ..version_file import write_version as _write_version
+from ..version_file import VersionFile
 from .rule import Fault
 
 log = logging.getLogger("ossemu.faults")
@@ -57,15 +55,15 @@ class SharedRules:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._version_path = path.with_name(path.name + "-version")
         self._guard = threading.Lock()  # the open files and the connection pool
         # This process's writers queue here rather than in SQLite's busy handler, which polls
         # with sleeps of up to 100 ms.
         self._writer = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._all: set[sqlite3.Connection] = set()
-        self._map: mmap.mmap | None = None  # the version file's 8 bytes
-        self._identity: tuple[int, ...] | None = None
+        self._mark = VersionFile(path.with_name(path.name + "-version"))
+        self._opened = False
+        self._identity: tuple[int, int] | None = None
         self._cache = _Cache(None, [])
         self._check_at = 0.0
         # Fault objects handed out by add(): their hits and times follow the shared row, so a
@@ -127,15 +125,12 @@ class SharedRules:
     def close(self) -> None:
         with self._guard:
             self._close_files()
+        self._mark.close()
 
     # -- reading and consuming -----------------------------------------------------------------
 
     def _version(self) -> bytes | None:
-        mapped = self._map
-        try:
-            return mapped[:8] if mapped is not None else None
-        except ValueError:  # closed meanwhile by a thread that saw the files replaced
-            return None
+        return self._mark.read()
 
     def _refresh(self) -> _Cache:
         version = self._version()  # before the rules: see the module docstring
@@ -195,9 +190,7 @@ class SharedRules:
 
     def _changed(self) -> None:
         """Tell every process the rules changed; only after the change is committed."""
-        with self._guard:  # a closed mapping cannot be written
-            if self._map is not None:
-                self._map[:8] = os.urandom(8)
+        self._mark.bump()
 
     # -- files and connections -----------------------------------------------------------------
 
@@ -216,16 +209,17 @@ class SharedRules:
     def _follow_files(self) -> None:
         """Reopen if the files were never opened, or were deleted or replaced since."""
         with self._guard:
-            if self._map is None or self._identity != self._current_identity():
+            if not self._opened or self._identity != self._current_identity():
                 self._close_files()
                 self._open()
 
-    def _current_identity(self) -> tuple[int, ...] | None:
+    def _current_identity(self) -> tuple[int, int] | None:
+        """The database file's; the version file is followed by its ``VersionFile``."""
         try:
-            db, version = os.stat(self.path), os.stat(self._version_path)
+            db = os.stat(self.path)
         except FileNotFoundError:
             return None
-        return (db.st_dev, db.st_ino, version.st_dev, version.st_ino)
+        return (db.st_dev, db.st_ino)
 
     def _open(self) -> None:
         """Open the files, creating them, or replacing a corrupt database (caller holds _guard)."""
@@ -233,26 +227,13 @@ class SharedRules:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(f"{self.path}.lock"):
             db, replaced = self._checked_connection()
-            try:
-                mapped = self._map_version(replaced)
-            except (OSError, ValueError):
-                db.close()
-                raise
-        self._idle, self._all, self._map = [db], {db}, mapped
+            if replaced:
+                self._mark.bump()
+        self._idle, self._all, self._opened = [db], {db}, True
         self._identity = self._current_identity()
         self._cache = _Cache(None, [])
         if self._identity != before:
             self._live.clear()  # ids restart in a new file
-
-    def _map_version(self, fresh: bool) -> mmap.mmap:
-        """The version file's 8 bytes, mapped; a new file (or a fresh database) gets new ones."""
-        fd = os.open(self._version_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            if fresh or len(_read_version(fd)) < 8:  # a mark nobody can hold yet
-                _write_version(fd, os.urandom(8))
-            return mmap.mmap(fd, 8)
-        finally:
-            os.close(fd)  # the mapping holds the file
 
     def _checked_connection(self) -> tuple[sqlite3.Connection, bool]:
         """A connection to a readable rules file; a corrupt one is deleted and started afresh.
@@ -316,10 +297,7 @@ class SharedRules:
         """Close idle connections now and busy ones when they come back (caller holds _guard)."""
         for db in self._idle:
             db.close()
-        self._idle, self._all = [], set()
-        if self._map is not None:
-            self._map.close()
-            self._map = None
+        self._idle, self._all, self._opened = [], set(), False
         self._cache = _Cache(None, [])
         self._check_at = 0.0  # the next take() reopens
 
