@@ -419,6 +419,46 @@ def _tls_context(tmp_path) -> ssl.SSLContext:
     return context
 
 
+def test_an_https_answer_trickling_in_past_the_limit_times_out(private_key, journal, tmp_path):
+    """The limit is for the whole exchange over TLS too, however steadily the bytes come."""
+    context = _tls_context(tmp_path)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(65536)
+            tls.sendall(b"HTTP/1.0 200 OK\r\n")
+            for _ in range(40):
+                tls.sendall(b"X-Slow: 1\r\n")
+                time.sleep(0.05)
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    engine = CallbackEngine(private_key, journal, timeout=0.3)
+    started = time.monotonic()
+    outcome = engine.deliver(callback(f"https://127.0.0.1:{port}/cb"), CTX, public_key_url=KEY_URL)
+    took = time.monotonic() - started
+    listener.close()
+    assert outcome.message.endswith("reply timeout, cost:300ms, timeout:300ms (err -4, errno115)")
+    assert took < 1.5  # the trickle goes on for 2 s
+
+
+def test_a_callback_starts_no_thread(engine, raw_server, monkeypatch):
+    """The time limit is kept by the socket's own timeouts: a thread per callback cost 0.25 ms."""
+    server = raw_server(
+        lambda conn: conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+    )
+
+    def refuse(self: threading.Thread) -> None:
+        raise AssertionError(f"a thread was started: {self!r}")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    outcome = engine.deliver(callback(f"{server.url}/cb"), CTX, public_key_url=KEY_URL)
+    assert outcome.ok, outcome.message
+
+
 @pytest.mark.parametrize("sni", [True, False])
 def test_https_callback_sends_sni_only_when_asked(engine, tmp_path, sni):
     context = _tls_context(tmp_path)
