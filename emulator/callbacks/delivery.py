@@ -170,7 +170,7 @@ class CallbackEngine:
         parts = urlsplit(url)
         path = parts.path or "/"
         target = path + (f"?{parts.query}" if parts.query else "")
-        record: dict[str, Any] = {"url": url, "address": None, "response": None}
+        record: dict[str, Any] = {"url": url, "address": None, "request": None, "response": None}
         started = time.monotonic()
         deadline = started + self._timeout
         status: int | None = None
