@@ -18,7 +18,6 @@ import base64
 import http.client
 import ipaddress
 import logging
-import math
 import socket
 import sqlite3
 import ssl
@@ -302,9 +301,11 @@ class _Bounded:
     would start again with each byte), with no watchdog thread per callback (starting one cost
     0.25 ms here, an eighth of a callback)."""
 
-    deadline = math.inf
+    deadline: float | None = None  # until set, calls keep the socket's own timeout
 
     def _bound(self) -> None:
+        if self.deadline is None:
+            return
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("the callback's time limit has passed")
