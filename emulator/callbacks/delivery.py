@@ -172,8 +172,7 @@ class CallbackEngine:
         record: dict[str, Any] = {"url": url, "address": None, "request": None, "response": None}
         started = time.monotonic()
         deadline = started + self._timeout
-        status: int | None = None
-        reply = b""
+        status: int | None
         try:
             sock: socket.socket | None = self._open(parts, spec, deadline, record)
         except Failed as failure:
