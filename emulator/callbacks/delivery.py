@@ -298,7 +298,8 @@ class _Bounded:
     """Socket calls bounded by what is left of one deadline for the whole exchange: OSS's limit
     holds against an app server that drips its answer a byte at a time (a timeout per call
     would start again with each byte), with no watchdog thread per callback (starting one cost
-    0.25 ms here, an eighth of a callback)."""
+    0.25 ms here, an eighth of a callback). These are the calls the exchange makes: http.client
+    reads through ``recv_into`` and writes with ``sendall``, which TLS carries out by ``send``."""
 
     deadline: float | None = None  # until set, calls keep the socket's own timeout
 
@@ -313,10 +314,6 @@ class _Bounded:
     def recv_into(self, *args: Any, **kwargs: Any) -> int:
         self._bound()
         return super().recv_into(*args, **kwargs)  # type: ignore[misc]
-
-    def recv(self, *args: Any, **kwargs: Any) -> bytes:
-        self._bound()
-        return super().recv(*args, **kwargs)  # type: ignore[misc]
 
     def send(self, *args: Any, **kwargs: Any) -> int:
         self._bound()
