@@ -103,10 +103,12 @@ class Catalog:
                 before(db)
             if old and forbid_overwrite:
                 raise Conflict("FileAlreadyExists", Key=meta.key)
-            if isinstance(source, bytes):
-                name = inline.insert(db, source)
-            else:
+            if not isinstance(source, bytes):
                 name = self.blobs.install(source)
+            elif old and inline.is_inline(old) and (reused := inline.replace(db, old, source)):
+                name, old = reused, ""  # the old body's row rewritten in place: nothing to drop
+            else:
+                name = inline.insert(db, source)
             try:
                 db.execute(
                     "INSERT OR REPLACE INTO objects (bucket, key, blob, size, etag, crc64,"

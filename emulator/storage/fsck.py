@@ -129,7 +129,7 @@ def check(root: Path, *, repair: bool = False) -> Report:
                 )
             )
         for (row_id,) in db.execute(
-            "SELECT 'inline:' || id FROM inline_blobs WHERE 'inline:' || id NOT IN"
+            f"SELECT {inline.NAME_SQL} FROM inline_blobs WHERE {inline.NAME_SQL} NOT IN"
             " (SELECT blob FROM objects)"
         ):
             report.problems.append(

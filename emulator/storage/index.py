@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS uploads (
     initiated REAL NOT NULL, headers TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS inline_blobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL
+    id INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL, gen INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS bucket_settings (
     bucket TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
@@ -189,6 +189,7 @@ ADDED_COLUMNS = (
     ("objects", "storage_class", "TEXT NOT NULL DEFAULT 'Standard'"),
     ("objects", "tags", "TEXT NOT NULL DEFAULT '{}'"),
     ("objects", "acl", "TEXT NOT NULL DEFAULT 'default'"),
+    ("inline_blobs", "gen", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 

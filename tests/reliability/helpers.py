@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from ossemu.client import Bucket, NoSuchKey
 from ossemu.client.auth import Credentials, Signer
+from ossemu.emulator.storage.inline import NAME_SQL as inline_name
 from tests.support import RawResponse, raw_exchange, target, wire
 
 KEY_ID = "reliability-key-id"
@@ -405,7 +406,7 @@ def check_index_matches_files(data_dir: Path) -> dict[str, int]:
             " WHERE upload_id NOT IN (SELECT upload_id FROM uploads)"
         ).fetchall()
         inline_sizes = dict(
-            db.execute("SELECT 'inline:' || id, length(data) FROM inline_blobs").fetchall()
+            db.execute(f"SELECT {inline_name}, length(data) FROM inline_blobs").fetchall()
         )
         counts = {
             table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from ossemu.emulator.storage.inline import NAME_SQL
 from tests.reliability.helpers import BUCKET, ENV, ServeProcess, raw_request, signed_headers
 from tests.support import wire
 
@@ -73,7 +74,7 @@ def damaged(tmp_path_factory):
         blob_path(data_dir, "deleted").unlink()
         with sqlite3.connect(data_dir / "index.sqlite3") as db:
             db.execute(
-                "UPDATE inline_blobs SET data = ? WHERE 'inline:' || id ="
+                f"UPDATE inline_blobs SET data = ? WHERE {NAME_SQL} ="
                 " (SELECT blob FROM objects WHERE key = 'small')",
                 (b"inline bodY",),
             )
