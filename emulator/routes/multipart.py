@@ -7,7 +7,7 @@ import base64
 from flask import Response
 
 from ..callbacks import parse_callback
-from ..protocol.errors import CallbackFailed, invalid_argument
+from ..protocol.errors import invalid_argument
 from ..protocol.http import check_content_md5, parse_uint
 from ..protocol.xml import Node, encode_key, etag, parse_complete_parts, render, timestamp
 from ..services import services, storage
@@ -16,16 +16,15 @@ from .acl import upload_acl
 from .options import check_traffic_limit, upload_options
 from .parsing import (
     OssRequest,
-    callback_context,
     content_type_for,
     encoding_type,
     forbid_overwrite,
     int_arg,
     part_number,
-    public_key_url,
     stored_headers,
 )
-from .responses import render_error, upload_headers, xml_response
+from .responses import upload_headers, xml_response
+from .upload_callback import callback_answer
 
 
 def initiate_multipart_upload(req: OssRequest) -> Response:
@@ -119,11 +118,7 @@ def complete_multipart_upload(req: OssRequest) -> Response:
     headers = upload_headers(meta)
     if spec is None:
         return xml_response(result, headers=headers)
-    context = callback_context(req, meta, "CompleteMultipartUpload")
-    outcome = svc.callback_delivery.deliver(spec, context, public_key_url=public_key_url(req))
-    if not outcome.ok:
-        return render_error(CallbackFailed(outcome.message), req.environ, headers)
-    return Response(outcome.body, status=200, headers=headers, content_type="application/json")
+    return callback_answer(req, spec, meta, "CompleteMultipartUpload", headers)
 
 
 def abort_multipart_upload(req: OssRequest) -> Response:

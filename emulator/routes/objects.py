@@ -12,7 +12,7 @@ from werkzeug.wsgi import wrap_file
 
 from ..callbacks import parse_callback
 from ..iam import authorize as iam
-from ..protocol.errors import CallbackFailed, invalid_argument
+from ..protocol.errors import invalid_argument
 from ..protocol.http import (
     check_content_md5,
     check_preconditions,
@@ -36,14 +36,13 @@ from .download import ExactFile
 from .options import check_traffic_limit, upload_options
 from .parsing import (
     OssRequest,
-    callback_context,
     content_type_for,
     encoding_type,
     forbid_overwrite,
-    public_key_url,
     stored_headers,
 )
-from .responses import object_headers, render_error, upload_headers, xml_response
+from .responses import object_headers, upload_headers, xml_response
+from .upload_callback import callback_answer
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # CopyObject's x-oss-copy-source-<condition> headers: 412 or 304, as If-Match & co. on GET.
@@ -86,11 +85,7 @@ def put_object(req: OssRequest) -> Response:
     headers = upload_headers(meta)
     if spec is None:
         return Response(status=200, headers=headers)
-    context = callback_context(req, meta, "PutObject")
-    outcome = svc.callback_delivery.deliver(spec, context, public_key_url=public_key_url(req))
-    if not outcome.ok:
-        return render_error(CallbackFailed(outcome.message), req.environ, headers)
-    return Response(outcome.body, status=200, headers=headers, content_type="application/json")
+    return callback_answer(req, spec, meta, "PutObject", headers)
 
 
 def copy_object(req: OssRequest) -> Response:

@@ -10,13 +10,11 @@ from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
 
 from flask import Request
 
-from ..callbacks import CallbackContext
 from ..protocol import addressing
 from ..protocol.errors import BadRequest, OssError, invalid_argument
 from ..protocol.http import header_text, parse_uint
 from ..protocol.xml import MAX_XML_BODY
 from ..services import services
-from ..storage import ObjectMeta
 from .body import read_capped, read_chunks, refuse_rest
 
 STORED_HEADERS = (
@@ -222,11 +220,6 @@ MAX_USER_METADATA = 8 * 1024
 _METADATA_TOO_LARGE = "Your metadata headers exceed the maximum allowed metadata size."
 
 
-def public_key_url(req: OssRequest) -> str:
-    """Where receivers fetch the callback public key: the configured URL or our bound address."""
-    return own_url(req) + "/_ossemu/callback-public-key.pem"
-
-
 def own_url(req: OssRequest) -> str:
     """The emulator's own address: the configured public URL, else the bound one."""
     configured = services().config.public_url
@@ -236,21 +229,3 @@ def own_url(req: OssRequest) -> str:
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
     return f"http://{host}:{req.environ.get('SERVER_PORT', '80')}"
-
-
-def callback_context(req: OssRequest, meta: ObjectMeta, operation: str) -> CallbackContext:
-    """What the callback body's ``${...}`` variables read about this committed upload."""
-    store = services().storage
-    return CallbackContext(
-        bucket=meta.bucket,
-        key=meta.key,
-        etag=meta.etag,
-        size=meta.size,
-        mime_type=meta.content_type,
-        crc64=meta.crc64,
-        content_md5=meta.content_md5,
-        client_ip=req.client_ip,
-        request_id=req.request_id,
-        operation=operation,
-        open_data=lambda: store.open_blob(meta),
-    )

@@ -22,7 +22,7 @@ from ..callbacks import CallbackSpec, parse_callback
 from ..iam.credentials import principal_for
 from ..protocol import acl
 from ..protocol.auth import ANONYMOUS, Principal
-from ..protocol.errors import BadRequest, CallbackFailed, invalid_argument
+from ..protocol.errors import BadRequest, invalid_argument
 from ..protocol.form import Form, read_form
 from ..protocol.post_policy import (
     Policy,
@@ -36,8 +36,9 @@ from ..protocol.post_policy import (
 from ..protocol.xml import render
 from ..services import Services, services, storage
 from .authorization import authorize
-from .parsing import STORED_HEADERS, OssRequest, callback_context, public_key_url
-from .responses import render_error, upload_headers, xml_response
+from .parsing import STORED_HEADERS, OssRequest
+from .responses import upload_headers, xml_response
+from .upload_callback import callback_answer
 
 _META_NAME = re.compile(r"x-oss-meta-[a-z0-9-]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -83,11 +84,7 @@ def post_object(req: OssRequest) -> Response:
     headers = upload_headers(meta)
     if spec is None:
         return _success(fields, bucket, key, headers, req)
-    context = callback_context(req, meta, "PostObject")
-    outcome = svc.callback_delivery.deliver(spec, context, public_key_url=public_key_url(req))
-    if not outcome.ok:
-        return render_error(CallbackFailed(outcome.message), req.environ, headers)
-    return Response(outcome.body, status=200, headers=headers, content_type="application/json")
+    return callback_answer(req, spec, meta, "PostObject", headers)
 
 
 def _authenticate_form(

@@ -16,7 +16,8 @@ from ..callbacks import replay as resend
 from ..protocol.errors import OssError
 from ..services import services
 from .browse import json_errors, page_size, problem
-from .parsing import OssRequest, callback_context, public_key_url
+from .parsing import OssRequest
+from .upload_callback import callback_context, public_key_url
 
 OUTCOMES = ("ok", "failed")
 
