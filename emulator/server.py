@@ -214,7 +214,14 @@ class EmulatorServer:
         return self.services.clock.now()
 
     def start(self) -> EmulatorServer:
-        """Serve in a daemon thread; returns at once, already accepting connections."""
+        """Serve in a daemon thread; returns at once, already accepting connections.
+
+        A started server is left as it is, so ``with EmulatorServer(config).start() as s:``
+        serves once: a second serving loop survived ``stop()`` (which ends one loop), and
+        ``stop()`` then waited out its 5 s join for nothing.
+        """
+        if self._thread is not None and self._thread.is_alive():
+            return self
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
