@@ -13,6 +13,8 @@ import pytest
 import tomllib
 from filelock import FileLock
 
+from tests.support import INNER_PYTEST
+
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
@@ -66,7 +68,7 @@ def test_readme_fixture_example_runs_in_a_project_with_its_own_client_and_emulat
         "    assert client.make_client() == 'the project own client'\n"
         "    assert emulator.NAME == 'the project own emulator'\n"
     )
-    result = _run(installed, project, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    result = _run(installed, project, "-m", "pytest", "-q", *INNER_PYTEST)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
 

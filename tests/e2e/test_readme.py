@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import INNER_PYTEST
+
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"^```(\w+)\n(.*?)^```", README, flags=re.S | re.M)
@@ -122,17 +124,17 @@ def test_post_object_snippet_signs_a_form_and_uploads_with_it(
 
 def test_fixture_snippet_passes_in_a_users_project(pytester):
     pytester.makepyfile(block("python", "def test_upload_notifies_app"))
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*INNER_PYTEST).assert_outcomes(passed=1)
 
 
 def test_clock_snippet_passes_in_a_users_project(pytester):
     pytester.makepyfile(block("python", "def test_download_link_expires"))
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*INNER_PYTEST).assert_outcomes(passed=1)
 
 
 def test_sts_snippet_passes_in_a_users_project(pytester):
     pytester.makepyfile(block("python", "def test_user_uploads_only_under_their_prefix"))
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*INNER_PYTEST).assert_outcomes(passed=1)
 
 
 def test_sts_app_server_snippet_with_the_official_sdks(live, oss_emulator, oss_client):
@@ -151,7 +153,7 @@ def test_sts_shell_exports(live):
 
 def test_archive_snippet_passes_in_a_users_project(pytester):
     pytester.makepyfile(block("python", "def test_archived_report_reads_after_restore"))
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*INNER_PYTEST).assert_outcomes(passed=1)
 
 
 @pytest.mark.parametrize("marker", ['oss2.AuthV4("ossemu-dev-key"', "import alibabacloud_oss_v2"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import INNER_PYTEST
+
 SNIPPET = """
 from ossemu.client import Callback
 
@@ -18,7 +20,7 @@ def test_upload_notifies_app(oss_bucket, callback_receiver):
 @pytest.fixture
 def run(pytester: pytest.Pytester):
     def run(*args: str) -> pytest.RunResult:
-        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+        return pytester.runpytest_subprocess(*INNER_PYTEST, *args)
 
     return run
 

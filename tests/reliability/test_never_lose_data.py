@@ -21,6 +21,7 @@ from ossemu.emulator.config import EmulatorConfig
 from ossemu.emulator.server import EmulatorServer
 from ossemu.emulator.storage.startup import DataDirError
 from tests.reliability.helpers import BUCKET, ENV, KEY_ID, SECRET, ServeProcess, raw_request
+from tests.support import INNER_PYTEST
 
 BIG = {f"big/{i}": os.urandom(70 * 1024 + i) for i in range(3)}  # blob files, not inline
 
@@ -147,7 +148,7 @@ def oss_emulator_config():
 """
     )
     pytester.makepyfile("def test_uses_it(oss_emulator):\n    pass\n")
-    result = pytester.runpytest_subprocess("-p", "no:xdist")
+    result = pytester.runpytest_subprocess(*INNER_PYTEST, "-p", "no:xdist")
     result.assert_outcomes(errors=1)
     text = result.stdout.str()
     assert "is not a usable SQLite index" in text and "--rebuild-index" in text

@@ -31,7 +31,7 @@ from tests.reliability.helpers import (
     signed_headers,
     temp_files,
 )
-from tests.support import RawResponse, parse_response, target, wire
+from tests.support import INNER_PYTEST, RawResponse, parse_response, target, wire
 
 BUCKET = "slow-senders"
 BODY_TIMEOUT = 0.5
@@ -319,4 +319,4 @@ def test_a_project_sets_the_body_timeout_by_overriding_the_config_fixture(pytest
                     data += chunk
             assert data.startswith(b"HTTP/1.1 400") and b"<Code>RequestTimeout</Code>" in data
     """)
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*INNER_PYTEST).assert_outcomes(passed=1)
