@@ -277,12 +277,14 @@ def serve_gunicorn(
     unload: Callable[[Any], None] | None = None,
     log_level: str = "INFO",
     head_timeout: float = 10.0,
+    pin_workers: bool = True,
 ) -> int:
     """Serve ``load()``'s WSGI app on ``listener`` under gunicorn (gthread) until a signal.
 
     ``load`` runs in each worker after the fork, so no SQLite connection or file lock crosses a
     fork. ``on_ready`` runs once, in the first worker that has loaded the app: from then on
     connections are answered. SIGINT and SIGTERM stop it; returns the exit status (0).
+    ``pin_workers``: each worker on a CPU of its own (:mod:`emulator.cpu_pinning`).
 
     gunicorn's own lines go through the ``ossemu`` logger's handler (so ``--log-format json``
     covers them); its start-up and shutdown chatter ("Booting worker") shows at ``DEBUG`` only.
@@ -292,6 +294,7 @@ def serve_gunicorn(
     from gunicorn.glogging import Logger
 
     from .accept_balance import ConnectionCounts
+    from .cpu_pinning import CpuPlan, allowed_cpus, pin
     from .head_first import worker_class
 
     class _ThroughOssemu(Logger):  # type: ignore[misc]
@@ -304,9 +307,15 @@ def serve_gunicorn(
     gunicorn_patches.apply()
     ready = multiprocessing.get_context("fork").Value("b", 0)
     master = os.getpid()
+    cpus = CpuPlan(allowed_cpus() if pin_workers else [], start=master)
+
+    def pre_fork(server: Any, worker: Any) -> None:
+        live = server.WORKERS.values()
+        worker.ossemu_cpu = cpus.choose(getattr(w, "ossemu_cpu", None) for w in live)
 
     def post_fork(server: Any, worker: Any) -> None:
         _die_with_parent(master)
+        pin(worker.ossemu_cpu)
 
     def post_worker_init(worker: Any) -> None:
         with ready.get_lock():
@@ -334,6 +343,7 @@ def serve_gunicorn(
         "logger_class": _ThroughOssemu,
         "accesslog": None,  # the app logs one line per request itself
         "control_socket_disable": True,
+        "pre_fork": pre_fork,
         "post_fork": post_fork,
         "post_worker_init": post_worker_init,
         "worker_exit": worker_exit,

@@ -178,6 +178,27 @@ def test_serve_runs_one_worker_per_cpu_by_default_and_they_share_everything(tmp_
     assert code == 0 and "Traceback" not in err
 
 
+@pytest.mark.parametrize("pinned", [True, False], ids=["default", "no-pin-workers"])
+def test_serve_runs_each_worker_on_a_cpu_of_its_own(tmp_path, pinned):
+    cpus = os.sched_getaffinity(0)
+    extra = ("--workers", "2") if pinned else ("--workers", "2", "--no-pin-workers")
+    proc, _ = start(tmp_path / "data", *extra)
+    try:
+        deadline = time.monotonic() + 30
+        while len(workers := _children(proc.pid)) < 2:
+            assert time.monotonic() < deadline, "workers did not start"
+            time.sleep(0.05)
+        placed = [os.sched_getaffinity(pid) for pid in workers]
+    finally:
+        code, err = stop(proc)
+    assert code == 0 and "Traceback" not in err
+    if pinned and len(cpus) > 1:
+        assert all(len(one) == 1 and one <= cpus for one in placed), placed
+        assert placed[0] != placed[1], "two workers on one CPU while another is free"
+    else:  # one CPU (nothing to choose) or pinning turned off: the scheduler places them
+        assert placed == [cpus, cpus]
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
