@@ -15,7 +15,9 @@ the join.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import os
 import queue
 import threading
 from types import TracebackType
@@ -32,6 +34,11 @@ QUEUE_DEPTH = 4
 
 _STOP = None
 _CRC64 = anycrc.Model("CRC64-XZ")
+
+#: The CPUs the helper may run on; None: those of the thread that starts it. ``ossemu serve``
+#: pins each worker to one CPU (``emulator/cpu_pinning.py``) and sets this to the CPUs the worker
+#: had before, so that MD5 still runs beside the I/O on another core.
+HELPER_CPUS: set[int] | None = None
 
 
 class Digested:
@@ -143,6 +150,9 @@ class StreamHasher:
     def _run(self) -> None:
         # Keeps draining after a failure or abandon: a caller blocked on a full queue never hangs.
         assert self._queue is not None
+        if HELPER_CPUS:
+            with contextlib.suppress(OSError):  # a CPU taken away since: stay where we are
+                os.sched_setaffinity(0, HELPER_CPUS)
         while (batch := self._queue.get()) is not _STOP:
             if self._error is not None or self._abandon:
                 continue

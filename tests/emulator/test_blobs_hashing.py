@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,3 +115,31 @@ def test_finish_is_repeatable_and_matches_hashlib():
             hasher.update(chunk)
         first = hasher.finish()
         assert hasher.finish() == first == (hashlib.md5(data).digest(), CRC64_XZ.calc(data))
+
+
+def test_a_pinned_writer_still_hashes_on_every_cpu_it_had(monkeypatch):
+    """``ossemu serve`` pins each worker to one CPU; the MD5 helper of a big upload must still run
+    beside the I/O on another core (``HELPER_CPUS``), not queue behind it on the same one."""
+    from ossemu.emulator.storage import hashing
+
+    every = os.sched_getaffinity(0)
+    monkeypatch.setattr(hashing, "HELPER_CPUS", every)
+    seen: list[set[int]] = []
+
+    def pinned_writer() -> None:
+        os.sched_setaffinity(0, {min(every)})  # this thread only, as a pinned worker's threads
+        with StreamHasher() as hasher:
+            hasher.update(b"a" * MIB)
+            hasher.update(b"b" * MIB)  # the second 1 MiB starts the helper
+            (helper,) = hashers()
+            deadline = time.monotonic() + 10  # the helper sets its CPUs first thing it runs
+            while os.sched_getaffinity(helper.native_id) != every and time.monotonic() < deadline:
+                time.sleep(0.001)
+            seen.append(os.sched_getaffinity(helper.native_id))
+            hasher.finish()
+        seen.append(os.sched_getaffinity(0))
+
+    writer = threading.Thread(target=pinned_writer)
+    writer.start()
+    writer.join()
+    assert seen == [every, {min(every)}]
