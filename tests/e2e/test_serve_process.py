@@ -188,6 +188,10 @@ def test_serve_runs_each_worker_on_a_cpu_of_its_own(tmp_path, pinned):
         while len(workers := _children(proc.pid)) < 2:
             assert time.monotonic() < deadline, "workers did not start"
             time.sleep(0.05)
+        deadline = time.monotonic() + 30
+        while pinned and len(cpus) > 1 and any(len(os.sched_getaffinity(p)) > 1 for p in workers):
+            assert time.monotonic() < deadline, "a worker was never pinned"
+            time.sleep(0.01)  # each is pinned just after its fork
         placed = [os.sched_getaffinity(pid) for pid in workers]
     finally:
         code, err = stop(proc)
@@ -197,6 +201,44 @@ def test_serve_runs_each_worker_on_a_cpu_of_its_own(tmp_path, pinned):
         assert placed[0] != placed[1], "two workers on one CPU while another is free"
     else:  # one CPU (nothing to choose) or pinning turned off: the scheduler places them
         assert placed == [cpus, cpus]
+
+
+def test_a_worker_that_dies_is_replaced_on_the_cpu_it_left(tmp_path):
+    cpus = os.sched_getaffinity(0)
+    proc, url = start(tmp_path / "data", "--workers", "2")
+    try:
+        workers = _wait_for_workers(proc.pid, 2)
+        deadline = time.monotonic() + 30
+        while len(cpus) > 1 and any(len(os.sched_getaffinity(p)) > 1 for p in workers):
+            assert time.monotonic() < deadline, "a worker was never pinned"
+            time.sleep(0.01)  # each is pinned just after its fork
+        placed = {pid: os.sched_getaffinity(pid) for pid in workers}
+        victim = workers[0]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not (new := [p for p in _children(proc.pid) if p not in placed]):
+            assert time.monotonic() < deadline, "gunicorn did not replace the worker"
+            time.sleep(0.05)
+        (replacement,) = _wait_for_workers(proc.pid, 2, among=new)
+        while len(cpus) > 1 and len(os.sched_getaffinity(replacement)) > 1:
+            assert time.monotonic() < deadline, "the new worker was never pinned"
+            time.sleep(0.01)  # it is pinned just after the fork
+        assert os.sched_getaffinity(replacement) == (placed[victim] if len(cpus) > 1 else cpus), (
+            "the new worker should take the CPU its predecessor left, not share the other one"
+        )
+        auth = oss2.Auth("ossemu-dev-key", "ossemu-dev-secret")
+        oss2.Bucket(auth, url, "after-restart").create_bucket()
+    finally:
+        code, err = stop(proc)
+    assert code == 0
+
+
+def _wait_for_workers(master: int, count: int, among: list[int] | None = None) -> list[int]:
+    deadline = time.monotonic() + 30
+    while len(found := _children(master)) < count:
+        assert time.monotonic() < deadline, "workers did not start"
+        time.sleep(0.05)
+    return [p for p in found if among is None or p in among]
 
 
 def _children(pid: int) -> list[int]:
