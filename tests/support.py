@@ -17,12 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-# PostObject policy vectors (docs/direct-upload.md 1.10): the Java SDK's V1 policy and a V4 one.
 #: Options for a pytest run inside a test (a user's project, as pytester makes one). Hypothesis's
 #: own pytest plugin, loaded by every pytest process where hypothesis is installed, took 1.6 s of
 #: each such run's 2-3 s here; no inner run uses it.
 INNER_PYTEST = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
 
+# PostObject policy vectors (docs/direct-upload.md 1.10): the Java SDK's V1 policy and a V4 one.
 JAVA_SECRET = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
 JAVA_POLICY = (
     "eyJleHBpcmF0aW9uIjoiMjAyMC0wMy0xOVQwMzo0NDowNi40NzZaIiwiY29uZGl0aW9ucyI6W3siYnVja2V0Ijoi"
