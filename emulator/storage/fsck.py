@@ -72,7 +72,8 @@ class Report:
 
 
 def index_state(root: Path) -> tuple[str, str]:
-    """("healthy" | "missing" | "empty" | "unreadable", why)."""
+    """("healthy" | "missing" | "empty" | "unreadable", why); DataDirError for an index a
+    newer ossemu wrote."""
     path = root / INDEX
     if not path.exists() or path.stat().st_size == 0:
         return "missing", f"{path} is missing or empty"
@@ -81,6 +82,8 @@ def index_state(root: Path) -> tuple[str, str]:
             verdict = db.execute("PRAGMA quick_check").fetchone()[0]
             if verdict != "ok":
                 return "unreadable", f"{path} is damaged: {verdict}"
+            if _has_mark_table(db) and (found := startup.format_of(db)) > startup.FORMAT:
+                raise startup.newer_index(path, found)  # not ours to judge, let alone repair
             marked = startup.is_marked(db) if _has_mark_table(db) else False
             if not marked and not startup.has_rows(db):
                 return "empty", f"{path} names no bucket, object or upload"

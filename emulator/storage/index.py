@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from .group_commit import DurableWal, GroupCommit
 from .space import reported_as_full
-from .startup import MARK_SCHEMA, unreadable_index
+from .startup import MARK_SCHEMA, DataDirError, check_format, unreadable_index
 
 try:
     import fcntl
@@ -92,12 +92,16 @@ class Index:
                 db, self._lock_processes, self._unlock_processes, durable=self._durable
             )
             db.executescript(SCHEMA)
+            check_format(db, path)
             _add_missing_columns(db)
             if self._durable is not None:
                 db.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.DatabaseError as e:
             self.close()
             raise unreadable_index(path, e) from None
+        except DataDirError:
+            self.close()
+            raise
 
     def _open_connection(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)

@@ -31,6 +31,13 @@ LOST_AND_FOUND = "lost+found"
 Writer = Callable[[], AbstractContextManager[sqlite3.Connection]]
 
 
+#: The newest thing this version writes that an older one would misread, as a number the
+#: index keeps (``ossemu_meta`` row 'format'); a version refuses an index of a newer format.
+#: 1: a small body replaced in place is named ``inline:<id>.<gen>`` (older versions answered 500
+#: for such objects). Versions before the mark cannot refuse anything: this guards from here on.
+FORMAT = 1
+
+
 class DataDirError(Exception):
     """The data dir cannot be served as it is; the message is one line that says what to do."""
 
@@ -45,6 +52,29 @@ def unreadable_index(path: Path, error: BaseException) -> DataDirError:
         f" Rebuild it from the blob files (the bad file is moved aside): "
         f"{rebuild_hint(path.parent)}"
     )
+
+
+def format_of(db: sqlite3.Connection) -> int:
+    """The format an index records (0: written before the mark)."""
+    row = db.execute("SELECT value FROM ossemu_meta WHERE name = 'format'").fetchone()
+    return int(row[0]) if row and str(row[0]).isdigit() else 0
+
+
+def newer_index(path: Path, found: int) -> DataDirError:
+    return DataDirError(
+        f"{path} was written by a newer ossemu (data format {found}; this one reads up to"
+        f" {FORMAT}); refusing to start, nothing was changed. Use that version of ossemu,"
+        " or another --data-dir"
+    )
+
+
+def check_format(db: sqlite3.Connection, path: Path) -> None:
+    """Refuse (DataDirError) an index a newer ossemu wrote; stamp an older one with ours."""
+    found = format_of(db)
+    if found > FORMAT:
+        raise newer_index(path, found)
+    if found < FORMAT:
+        db.execute("INSERT OR REPLACE INTO ossemu_meta VALUES ('format', ?)", (str(FORMAT),))
 
 
 def is_marked(db: sqlite3.Connection) -> bool:

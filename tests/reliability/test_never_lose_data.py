@@ -8,9 +8,11 @@ blob file in place, and serve the same bytes once that command has run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +168,25 @@ def test_fsck_repair_gives_blobs_from_before_records_one_so_they_can_be_rebuilt(
     delete_index(data_dir)
     assert ossemu("fsck", "--rebuild-index", "--data-dir", str(data_dir)).returncode == 0
     assert_serves_the_blobs_again(data_dir)
+
+
+def test_serve_and_fsck_refuse_a_data_dir_a_newer_ossemu_wrote(tmp_path):
+    from ossemu.emulator.storage.startup import FORMAT
+
+    data_dir = tmp_path / "data"
+    fill(data_dir)
+    with contextlib.closing(sqlite3.connect(data_dir / "index.sqlite3")) as db, db:
+        db.execute("INSERT OR REPLACE INTO ossemu_meta VALUES ('format', ?)", (str(FORMAT + 1),))
+    before = blob_files(data_dir)
+    for command in (("serve", "--port", "0"), ("serve", "--port", "0", "--server", "werkzeug")):
+        result = ossemu(*command, "--data-dir", str(data_dir))
+        assert result.returncode == 2 and result.stdout == "", result.stderr
+        (line,) = result.stderr.splitlines()
+        assert "newer ossemu" in line and f"data format {FORMAT + 1}" in line
+    for command in (("fsck",), ("fsck", "--repair"), ("fsck", "--rebuild-index")):
+        checked = ossemu(*command, "--data-dir", str(data_dir))
+        assert checked.returncode == 2 and checked.stdout == "", checked.stdout
+        (line,) = checked.stderr.splitlines()
+        assert "newer ossemu" in line, line
+    assert blob_files(data_dir) == before
+    assert not list(data_dir.glob("index.sqlite3.broken-*")), "the index was moved aside"
