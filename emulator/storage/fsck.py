@@ -82,9 +82,10 @@ def index_state(root: Path) -> tuple[str, str]:
             verdict = db.execute("PRAGMA quick_check").fetchone()[0]
             if verdict != "ok":
                 return "unreadable", f"{path} is damaged: {verdict}"
-            if _has_mark_table(db) and (found := startup.format_of(db)) > startup.FORMAT:
+            has_meta = _has_mark_table(db)
+            if has_meta and (found := startup.format_of(db)) > startup.FORMAT:
                 raise startup.newer_index(path, found)  # not ours to judge, let alone repair
-            marked = startup.is_marked(db) if _has_mark_table(db) else False
+            marked = startup.is_marked(db) if has_meta else False
             if not marked and not startup.has_rows(db):
                 return "empty", f"{path} names no bucket, object or upload"
     except sqlite3.DatabaseError as e:
