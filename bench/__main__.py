@@ -19,7 +19,7 @@ from pathlib import Path
 from ossemu.emulator.cli import DEFAULT_THREADS, default_workers
 
 from . import bigio, fixture_cost, inspector, workloads
-from .peers import Spec, start
+from .peers import Peer, Spec, start
 from .report import Results, machine_line, write
 from .targets import check_targets
 from .tools import BENCH_DIR, find_tools
@@ -94,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         big = None
         if selected & {"big", "post"}:
             big = bigio.make_file(scratch / "big.bin", settings.big_size)
+        if "small" in selected:
+            _small_interleaved(peers, settings, main_results, tools, args.out)
         for spec in peers:
-            _run_peer(spec, selected, settings, main_results, tools, args.out, big)
+            _run_peer(spec, selected - {"small"}, settings, main_results, tools, args.out, big)
         if "serving" in selected:
             for spec in SERVING:
                 _run_peer(spec, {"small"}, settings, serving, tools, args.out, None)
@@ -138,6 +140,43 @@ def main(argv: list[str] | None = None) -> int:
     write(target, sections)
     print(f"\nwritten: {target}")
     return 0
+
+
+def _small_interleaved(specs, settings, results, tools, out) -> None:  # type: ignore[no-untyped-def]
+    """The 4 KiB loads of every peer in rounds: each round loads each peer once, in turn.
+
+    The goals are ratios between peers; measured minutes apart (a peer's every run, then the
+    next peer's), they took in whatever the host did meanwhile (another tenant, the writeback a
+    256 MiB upload leaves behind). Interleaved, each ratio compares loads seconds apart, the way
+    every A/B in ``analysis.md`` is made. The idle peers wait in ``accept``/``epoll``.
+    """
+    started: list[tuple[Peer, tuple[list[str], list[str]]]] = []
+    print(f"-- 4 KiB, interleaved: {', '.join(s.label for s in specs)}", flush=True)
+    try:
+        for spec in specs:
+            peer = None
+            try:
+                peer = start(spec, tools, out)
+                started.append((peer, workloads.small_fill(peer, settings)))
+            except Exception as e:  # noqa: BLE001 - one peer's failure must not lose the others
+                if peer is not None:
+                    peer.stop()
+                results.notes.append(f"{spec.label} small failed: {e}")
+                print(f"   {spec.label} small failed: {e}", flush=True)
+        failed: set[str] = set()
+        for _ in range(settings.runs):
+            for peer, targets in started:
+                if peer.spec.label in failed:
+                    continue
+                try:
+                    workloads.small_round(peer, settings, results, targets)
+                except Exception as e:  # noqa: BLE001
+                    failed.add(peer.spec.label)
+                    results.notes.append(f"{peer.spec.label} small failed: {e}")
+                    print(f"   {peer.spec.label} small failed: {e}", flush=True)
+    finally:
+        for peer, _ in started:
+            peer.stop()
 
 
 def _run_peer(spec, selected, settings, results, tools, out, big) -> None:  # type: ignore[no-untyped-def]

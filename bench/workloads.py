@@ -32,19 +32,17 @@ class Settings:
     tool: str = "wrk"
 
 
-def small_objects(peer: Peer, s: Settings, results: Results) -> None:
-    """4 KiB PUT (overwrites) and GET of 1,000 keys over ``connections`` for ``duration``."""
+def small_fill(peer: Peer, s: Settings) -> tuple[list[str], list[str]]:
+    """The 1,000 keys of the 4 KiB workload written once; returns their PUT and GET targets."""
     bucket = "small"
     peer.create_bucket(bucket)
     keys = [f"obj-{i:05d}" for i in range(SMALL_KEYS)]
-    body = b"x" * SMALL
     puts = peer.targets.paths("PUT", bucket, keys)
-    gets = peer.targets.paths("GET", bucket, keys)
     filled = load.run(
         peer.port,
         "PUT",
         puts,
-        body=body,
+        body=b"x" * SMALL,
         connections=s.connections,
         duration=120,
         once=True,
@@ -53,26 +51,39 @@ def small_objects(peer: Peer, s: Settings, results: Results) -> None:
     )
     if filled.errors or filled.requests < len(keys):
         raise RuntimeError(f"{peer.spec.label}: filling failed: {filled}")
-    label = peer.spec.label
+    return puts, peer.targets.paths("GET", bucket, keys)
+
+
+def small_round(
+    peer: Peer, s: Settings, results: Results, targets: tuple[list[str], list[str]]
+) -> None:
+    """One 4 KiB PUT load (overwrites) and one GET load of ``duration`` each."""
+    puts, gets = targets
+    for method, paths, payload in (("PUT", puts, b"x" * SMALL), ("GET", gets, b"")):
+        r = load.run(
+            peer.port,
+            method,
+            paths,
+            body=payload,
+            connections=s.connections,
+            duration=s.duration,
+            tool=s.tool,
+            headers=peer.targets.headers,
+        )
+        name = f"4 KiB {method}, {s.connections} conns"
+        results.add(name, "req/s", peer.spec.label, r.rps)
+        results.add(name, "p50 ms", peer.spec.label, r.p50_ms, higher_is_better=False)
+        results.add(name, "p99 ms", peer.spec.label, r.p99_ms, higher_is_better=False)
+        if r.errors:
+            results.notes.append(f"{peer.spec.label} {method}: {r.errors} errors of {r.requests}")
+        time.sleep(0.5)
+
+
+def small_objects(peer: Peer, s: Settings, results: Results) -> None:
+    """4 KiB PUT (overwrites) and GET of 1,000 keys over ``connections`` for ``duration``."""
+    targets = small_fill(peer, s)
     for _ in range(s.runs):
-        for method, targets, payload in (("PUT", puts, body), ("GET", gets, b"")):
-            r = load.run(
-                peer.port,
-                method,
-                targets,
-                body=payload,
-                connections=s.connections,
-                duration=s.duration,
-                tool=s.tool,
-                headers=peer.targets.headers,
-            )
-            name = f"4 KiB {method}, {s.connections} conns"
-            results.add(name, "req/s", label, r.rps)
-            results.add(name, "p50 ms", label, r.p50_ms, higher_is_better=False)
-            results.add(name, "p99 ms", label, r.p99_ms, higher_is_better=False)
-            if r.errors:
-                results.notes.append(f"{label} {method}: {r.errors} errors of {r.requests}")
-            time.sleep(0.5)
+        small_round(peer, s, results, targets)
 
 
 def big_object(peer: Peer, s: Settings, results: Results, source: Path) -> None:
