@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -75,7 +76,30 @@ def policy_denied(message: str, ec: str) -> Forbidden:
 
 
 def decode_policy(encoded: str) -> Policy:
-    """The ``policy`` field -> :class:`Policy`; any defect is 400 ``InvalidPolicyDocument``."""
+    """The ``policy`` field -> :class:`Policy`; any defect is 400 ``InvalidPolicyDocument``.
+
+    A page uploads every file of a session with the one policy its app server signed (the
+    policy is valid for minutes, the signature binds it to the key), so a policy of ordinary
+    size is decoded once and then found again (about 20 us of a 4 KiB form's CPU,
+    ``bench/analysis.md``). Decoding is a function of the text alone: :func:`check_expiration`
+    still checks the clock on every upload, and a defect is raised every time (exceptions are
+    not cached)."""
+    if len(encoded) <= _CACHED_MAX:
+        return _decode_cached(encoded)
+    return _decode(encoded)
+
+
+#: Policies the SDKs and browsers sign are a few hundred bytes; the cache holds at most
+#: 256 x 8 KiB of keys, so a stream of large made-up policies cannot grow it.
+_CACHED_MAX = 8 * 1024
+
+
+@functools.lru_cache(maxsize=256)
+def _decode_cached(encoded: str) -> Policy:
+    return _decode(encoded)
+
+
+def _decode(encoded: str) -> Policy:
     if not _BASE64.fullmatch(encoded) or len(encoded) % 4:
         raise policy_error("Invalid Base64 Encoding.", "0006-00000202")
     try:

@@ -456,3 +456,19 @@ def test_post_object_content_md5_is_of_the_whole_body(oss_emulator, oss_bucket):
     assert (wrong.status_code, error(wrong)["Code"]) == (400, "InvalidDigest")
     assert stored_keys(oss_emulator, oss_bucket.name) == []
     assert send(hashlib.md5(body).digest()).status_code == 204
+
+
+def test_a_policy_reused_for_many_uploads_still_expires_on_time(oss_emulator, oss_bucket):
+    """A page uploads every file with the one policy it was given; the decoded policy is kept
+    (``decode_policy``), its expiry is not: once the clock passes it, the same form is refused."""
+    policy = policy_b64(_conditions(oss_bucket.name, []), expiration(120))
+    fields = v1_fields(oss_emulator, policy)
+    for name in ("a", "b"):
+        assert post(oss_emulator, oss_bucket.name, [("key", name), *fields]).status_code == 204
+
+    oss_emulator.advance_clock(121)
+    response = post(oss_emulator, oss_bucket.name, [("key", "c"), *fields])
+
+    got = error(response)
+    assert (response.status_code, got["Code"], got["EC"]) == (403, "AccessDenied", "0006-00000213")
+    assert stored_keys(oss_emulator, oss_bucket.name) == ["a", "b"]

@@ -181,3 +181,21 @@ def test_conditions_on_the_signature_fields_are_ignored():
     )
 
     check_conditions(policy, {"signature": "other", "policy": "other"}, "b")
+
+
+def test_a_policy_is_decoded_once_and_a_defect_is_raised_every_time():
+    text = encoded({"expiration": "2030-01-01T00:00:00Z", "conditions": [{"bucket": "b"}]})
+    assert decode_policy(text) is decode_policy(text)
+    broken = encoded({"expiration": "2030-01-01T00:00:00Z"})
+    for _ in range(2):
+        with pytest.raises(OssError) as caught:
+            decode_policy(broken)
+        assert caught.value.ec == "0006-00000207"
+
+
+def test_an_oversized_policy_is_decoded_but_not_kept():
+    padding = [{"x-oss-meta-pad": "p" * 100}] * 100  # about 10 KiB once encoded
+    text = encoded({"expiration": "2030-01-01T00:00:00Z", "conditions": padding})
+    assert len(text) > 8 * 1024
+    first, second = decode_policy(text), decode_policy(text)
+    assert first == second and first is not second

@@ -53,3 +53,28 @@ def test_an_unexpected_error_on_the_oss_lane_is_internal_error_and_recorded(
     assert resp.status_code == 500 and resp.content == b""
     errors = oss_emulator.services.take_errors()
     assert [str(e) for e in errors] == ["storage exploded"]
+
+
+def test_a_204_answer_has_no_length_and_no_body_and_the_connection_goes_on(
+    oss_emulator, oss_bucket
+):
+    """DeleteObject (and PostObject by default) answer 204, sent on the OSS lane's own path."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    oss_bucket.put_object("k", b"v")
+    url = urlsplit(oss_emulator.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        delete = urlsplit(oss_bucket.sign_url("DELETE", "k", 60))
+        conn.request("DELETE", f"{delete.path}?{delete.query}")
+        resp = conn.getresponse()
+        assert resp.status == 204 and resp.read() == b""
+        assert resp.getheader("Content-Length") is None
+        assert resp.getheader("x-oss-request-id") and resp.getheader("Server") == "AliyunOSS"
+        get = urlsplit(oss_bucket.sign_url("GET", "k", 60))
+        conn.request("GET", f"{get.path}?{get.query}")  # the same connection, next request
+        again = conn.getresponse()
+        assert again.status == 404 and b"NoSuchKey" in again.read()
+    finally:
+        conn.close()
