@@ -1,10 +1,12 @@
-"""PostObject forms for the bench: signed once by our SDK, then replayed as pre-built bodies.
+"""PostObject forms for the bench: signed by our SDK, then replayed as pre-built bodies.
 
 The signature covers the policy, not the body, so one policy (keys under a prefix, a far expiry)
-signs every upload of a run; only the ``key`` field changes from body to body. The load tool
-then replays bytes, and the server pays the whole form's cost on each request: multipart
-parsing, policy decoding, signature and condition checks. A big form goes out with
-``sendfile`` between its head and tail, as :mod:`bench.bigio` sends a PUT.
+could sign every upload of a run. The 4 KiB loads sign one policy per key all the same
+(:func:`bench.workloads.post_forms`): the emulator keeps decoded policies, and one policy for
+every request would measure only the page that reuses it. The load tool replays bytes, and the
+server pays the whole form's cost on each request: multipart parsing, policy decoding, signature
+and condition checks. A big form goes out with ``sendfile`` between its head and tail, as
+:mod:`bench.bigio` sends a PUT.
 """
 
 from __future__ import annotations

@@ -64,11 +64,19 @@ _REWRITTEN = frozenset(("location", "content-location"))
 
 def send(response: Response, environ: dict[str, Any], start_response: StartResponse) -> Any:
     """``response(environ, start_response)``, without werkzeug's copy of every header, for the
-    answers most requests get: a body in memory, no header to rewrite, a status that has a body
-    or 204 (PostObject's default answer, DeleteObject's), which werkzeug sends without a body
-    or a Content-Length. Anything else goes through werkzeug unchanged."""
+    answers most requests get: a body in memory, no header to rewrite, a status that has a
+    body. Anything else goes through werkzeug unchanged."""
     status = response.status_code
-    if response.direct_passthrough or not response.is_sequence or status < 200 or status == 304:
+    if (
+        response.direct_passthrough
+        or not response.is_sequence
+        or status < 200
+        or status
+        in (
+            204,
+            304,
+        )
+    ):
         return response(environ, start_response)
     headers = response.headers.to_wsgi_list()
     sized = False
@@ -77,12 +85,6 @@ def send(response: Response, environ: dict[str, Any], start_response: StartRespo
         if lowered in _REWRITTEN:
             return response(environ, start_response)
         sized = sized or lowered == "content-length"
-    if status == 204:  # RFC 9110 8.6: no Content-Length in a 204, and no body
-        if sized:
-            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-        start_response(response.status, headers)
-        response.close()
-        return ()
     if not sized:  # what werkzeug would add: the length of the body in memory
         headers.append(("Content-Length", str(sum(len(chunk) for chunk in response.response))))
     start_response(response.status, headers)
