@@ -170,7 +170,7 @@ def _small_interleaved(specs, settings, results, tools, out) -> None:  # type: i
                     continue
                 try:
                     workloads.small_round(peer, settings, results, targets)
-                except Exception as e:  # noqa: BLE001
+                except Exception as e:  # noqa: BLE001 - a failed round must not lose the others
                     failed.add(peer.spec.label)
                     results.notes.append(f"{peer.spec.label} small failed: {e}")
                     print(f"   {peer.spec.label} small failed: {e}", flush=True)
