@@ -3,6 +3,9 @@ and answers as before (real HTTP against the in-process emulator)."""
 
 from __future__ import annotations
 
+import http.client
+from urllib.parse import urlsplit
+
 import requests
 
 from tests.support import status_line
@@ -60,9 +63,6 @@ def test_a_204_answer_has_no_length_and_no_body_and_the_connection_goes_on(
 ):
     """DeleteObject (and PostObject by default) answer 204: werkzeug's own path sends it (a
     fast path of the OSS lane's for it gained nothing measurable, bench/analysis.md stop 30)."""
-    import http.client
-    from urllib.parse import urlsplit
-
     oss_bucket.put_object("k", b"v")
     url = urlsplit(oss_emulator.url)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
