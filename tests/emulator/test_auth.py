@@ -599,7 +599,9 @@ def test_v1_url_needs_all_three_parameters(missing):
     )
 
 
-@pytest.mark.parametrize("expires", ["soon", "1.5", "-1", "²", "9" * 5000])
+@pytest.mark.parametrize(
+    "expires", ["soon", "1.5", "-1", "²", "١٧٠٠٠٠٠٠٠٠", " 1700000000", "17000000000", "9" * 5000]
+)
 def test_v1_url_with_a_bad_expires_is_refused(expires):
     req = request(query=[("OSSAccessKeyId", "ak"), ("Expires", expires), ("Signature", "x")])
     err = rejected(req, 0)
@@ -620,6 +622,13 @@ def test_v1_url_repeated_parameter_uses_the_first():
         ]
     )
     assert verify_request(req, SECRETS, now=1699999999) == "ak"
+
+
+def test_v1_url_whose_first_key_id_is_empty_lacks_one():
+    """The first occurrence wins even when it is empty: a later one does not fill it in."""
+    req = request(query=[("OSSAccessKeyId", ""), *V1_URL.query])
+    err = rejected(req, 1699999999)
+    assert err.message.startswith("Query string authentication requires the Signature")
 
 
 @pytest.mark.parametrize("expires", ["604801", "0", "-5", "abc"])

@@ -19,6 +19,7 @@ from .common import (
     credential_for,
     denied,
     first,
+    firsts,
     parse_time,
     seconds,
 )
@@ -29,7 +30,7 @@ from .v4 import check_scope, check_scope_date, parse_additional, parse_credentia
 def verify_v1_query(
     req: SignedRequest, lookup: CredentialLookup, now: float
 ) -> tuple[str, Credential]:
-    access_key_id, expires, provided = (first(req.query, name) for name in V1_QUERY)
+    access_key_id, expires, provided = firsts(req.query, V1_QUERY)
     if not access_key_id or not expires or not provided:
         raise denied(
             "Query string authentication requires the Signature, Expires and OSSAccessKeyId "
@@ -49,8 +50,9 @@ def verify_v1_query(
 def verify_v4_query(
     req: SignedRequest, lookup: CredentialLookup, now: float, server_region: str | None = None
 ) -> tuple[str, Credential]:
-    version, credential, timestamp, expires = (first(req.query, n) for n in V4_QUERY)
-    provided = first(req.query, "x-oss-signature")
+    version, credential, timestamp, expires, provided = firsts(
+        req.query, (*V4_QUERY, "x-oss-signature")
+    )
     if version is not None and version != V4_ALGORITHM:
         message = f"Unsupported signature version; signed URLs here use {V4_ALGORITHM} or V1."
         raise invalid_argument(message, "x-oss-signature-version", version)
