@@ -71,7 +71,7 @@ class OssRequest:
             headers,
             request_id,
             environ.get("REMOTE_ADDR", ""),
-            request.stream,
+            _input_of(request),
             environ,
         )
 
@@ -120,6 +120,16 @@ class OssRequest:
 
 
 _NOT_UTF8 = "0016-00000004"
+
+
+def _input_of(request: Request) -> BinaryIO:
+    """``request.stream``: the server's own input where it ends the body itself (gunicorn, and
+    Werkzeug for a chunked body), as werkzeug would hand it over with no size limit set, without
+    its lookups of the app's limit (~5 us of a 4 KiB PUT)."""
+    environ = request.environ
+    if "wsgi.input_terminated" in environ:
+        return environ["wsgi.input"]
+    return request.stream
 
 
 def _path_of(environ: dict[str, Any]) -> str:

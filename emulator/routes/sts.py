@@ -24,7 +24,7 @@ MAX_BODY = 64 * 1024
 
 def is_sts_request(request: Request) -> bool:
     """STS's markers on ``/``; OSS requests (PostObject's multipart form included) have none."""
-    if request.path != "/":
+    if request.environ.get("PATH_INFO", "").strip("/"):  # ``request.path != "/"``, cheaper
         return False
     if request.headers.get("x-acs-action"):
         return True

@@ -3,9 +3,10 @@
 Every OSS request goes to one handler (:func:`routes.handle`), so Flask's request machinery
 (a request context pushed and popped, the URL map matched, signals, after-request hooks) only
 found that handler again, for more than a third of a 4 KiB GET's CPU in the app
-(``bench/analysis.md``). Here an OSS request runs inside an app context alone (``services()``
-finds the app through it), and the two steps Flask's hooks took (CORS headers and closing after
-a refused body) are called directly. ``/_ossemu/`` (control API, inspector, on a bucket's
+(``bench/analysis.md``). Here an OSS request runs with no Flask context at all (``services()``
+finds the app's parts in ``SERVING``; nothing on this lane asks for ``current_app``), and the
+two steps Flask's hooks took (CORS headers and closing after a refused body) are called
+directly. ``/_ossemu/`` (control API, inspector, on a bucket's
 virtual host too), methods OSS does not have, and paths the OSS rules never matched still go to
 Flask, so they answer as before.
 """
@@ -33,6 +34,7 @@ class OssApi:
         self.app = app
         self.flask = flask
         self.unexpected = unexpected
+        self.services = app.extensions[EXTENSION]
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
@@ -42,19 +44,18 @@ class OssApi:
             or path.startswith("//")  # no OSS rule matches it: Flask's 404, as before
         ):
             return self.flask(environ, start_response)
-        with self.app.app_context():
-            serving = SERVING.set(self.app.extensions[EXTENSION])
+        serving = SERVING.set(self.services)
+        try:
+            request = self.app.request_class(environ)
             try:
-                request = self.app.request_class(environ)
-                try:
-                    response = handle(request)
-                except Exception as error:  # noqa: BLE001 - every error becomes an OSS answer
-                    response = render_exception(error, environ, self.unexpected)
-                cors.add_cors_headers(response, environ)
-                close_if_body_refused(response, environ)
-                return send(response, environ, start_response)
-            finally:
-                SERVING.reset(serving)
+                response = handle(request)
+            except Exception as error:  # noqa: BLE001 - every error becomes an OSS answer
+                response = render_exception(error, environ, self.unexpected)
+            cors.add_cors_headers(response, environ)
+            close_if_body_refused(response, environ)
+            return send(response, environ, start_response)
+        finally:
+            SERVING.reset(serving)
 
 
 #: Headers werkzeug rewrites on the way out (made absolute or IRI-quoted): those answers take
