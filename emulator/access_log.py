@@ -53,8 +53,13 @@ class AccessLog:
         started = time.perf_counter()
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            kept = [(k, v) for k, v in headers if k.lower() not in _REPLACED]
-            if not any(k.lower() == "date" for k, _ in kept):
+            kept, dated = [], False
+            for name, value in headers:
+                lowered = name.lower()
+                if lowered not in _REPLACED:
+                    kept.append((name, value))
+                    dated = dated or lowered == "date"
+            if not dated:
                 kept.append(("Date", http_date(self.clock.now())))
             kept += [("x-oss-request-id", request_id), ("Server", "AliyunOSS")]
             _log_request(environ, status, request_id, started)

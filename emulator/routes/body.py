@@ -51,10 +51,11 @@ def read_chunks(
         return start + (idle or 0) + wanted / (min_rate or 1)
 
     watch = REAPER.watch(sock, due()) if sock is not None and min_rate else None
+    idle_limit = _IdleLimit(sock, idle)
     try:
         while True:
             try:
-                with _idle_limit(sock, idle):
+                with idle_limit:
                     chunk = stream.read(FIRST_CHUNK if received == 0 else CHUNK)
             # Only the read is guarded: the WSGI server raises its own types for a client that
             # disconnects or breaks chunked framing (Werkzeug: ClientDisconnected, OSError;
@@ -136,22 +137,29 @@ def _client_socket(environ: dict[str, Any]) -> socket.socket | None:
     return environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
 
 
-@contextlib.contextmanager
-def _idle_limit(sock: socket.socket | None, seconds: float | None) -> Iterator[None]:
+class _IdleLimit:
     """Reads on ``sock`` wait at most ``seconds`` for each next byte, then raise TimeoutError.
 
     The server's own setting comes back afterwards: it expects it for the response and for
-    keep-alive (gunicorn: blocking while serving a request, non-blocking while idle).
+    keep-alive (gunicorn: blocking while serving a request, non-blocking while idle). A class,
+    not ``@contextmanager``: it is entered for every chunk read, and a generator costs more.
     """
-    if sock is None or seconds is None:
-        yield
-        return
-    previous = sock.gettimeout()
-    sock.settimeout(seconds)
-    try:
-        yield
-    finally:
-        sock.settimeout(previous)
+
+    __slots__ = ("sock", "seconds", "previous")
+
+    def __init__(self, sock: socket.socket | None, seconds: float | None) -> None:
+        self.sock = sock if seconds is not None else None
+        self.seconds = seconds
+        self.previous: float | None = None
+
+    def __enter__(self) -> None:
+        if self.sock is not None:
+            self.previous = self.sock.gettimeout()
+            self.sock.settimeout(self.seconds)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.sock is not None:
+            self.sock.settimeout(self.previous)
 
 
 def _timed_out(error: BaseException | None) -> bool:
