@@ -48,6 +48,13 @@ class ObjectMeta:
     #: An archived object's restore, when one is under way or done (see ``storage.restore``).
     restore: RestoreStatus | None = None
 
+    def stored_as(self, blob: str) -> ObjectMeta:
+        """This version with its bytes at ``blob``: what every commit hands back. A copy of the
+        fields, since ``dataclasses.replace`` runs ``__init__`` again (4 us of a 4 KiB PUT)."""
+        copy = object.__new__(ObjectMeta)
+        copy.__dict__.update(self.__dict__, blob=blob)
+        return copy
+
 
 @dataclass(frozen=True)
 class ListPage:

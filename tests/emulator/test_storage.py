@@ -119,6 +119,14 @@ def test_put_records_md5_crc_and_metadata(storage):
     }
 
 
+@pytest.mark.parametrize("size", [9, INLINE_MAX + 1])
+def test_a_put_hands_back_the_version_head_reads(storage, size):
+    """What the commit returns (its meta, copied with the blob it got) is the stored row."""
+    meta = put(storage, "k", b"x" * size, headers={"x-oss-meta-a": "1"}, tags={"t": "v"})
+    assert meta == storage.head_object("bkt", "k")
+    assert meta.blob and meta.headers == {"x-oss-meta-a": "1"} and meta.tags == {"t": "v"}
+
+
 def test_wrong_content_md5_stores_nothing(storage):
     with pytest.raises(OssError) as e:
         put(storage, "k", b"abc", expected_md5="AAAAAAAAAAAAAAAAAAAAAA==")
