@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
+
+from ossemu.emulator.protocol.http import new_request_id
 
 
 @pytest.fixture
@@ -63,3 +67,21 @@ def test_a_key_with_cr_lf_cannot_forge_an_access_line(oss_emulator, access_lines
     messages = [r.getMessage() for r in access_lines()]
     assert any("a\\x0d\\x0aGET /forged 200" in m for m in messages), messages
     assert not any("\n" in m or "\r" in m for m in messages)
+
+
+def test_request_ids_differ_between_forked_workers():
+    """Ids come from ``random``, which every forked gunicorn worker reseeds: two workers
+    forked from one master never hand out the same sequence."""
+    ids = []
+    for _ in range(2):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child writes its first ids and leaves
+            os.write(write, "".join(new_request_id() for _ in range(4)).encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        ids.append(os.read(read, 200).decode())
+        os.close(read)
+    assert len(ids[0]) == len(ids[1]) == 96 and ids[0] != ids[1]
+    assert re.fullmatch("[0-9A-F]{24}", new_request_id())
