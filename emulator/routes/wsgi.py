@@ -6,9 +6,9 @@ found that handler again, for more than a third of a 4 KiB GET's CPU in the app
 (``bench/analysis.md``). Here an OSS request runs with no Flask context at all (``services()``
 finds the app's parts in ``SERVING``; nothing on this lane asks for ``current_app``), and the
 two steps Flask's hooks took (CORS headers and closing after a refused body) are called
-directly. ``/_ossemu/`` (control API, inspector, on a bucket's
-virtual host too), methods OSS does not have, and paths the OSS rules never matched still go to
-Flask, so they answer as before.
+directly. ``/_ossemu/`` (control API, inspector, on a bucket's virtual host too), methods OSS
+does not have, and paths the OSS rules never matched still go to Flask, so they answer as
+before.
 """
 
 from __future__ import annotations

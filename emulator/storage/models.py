@@ -51,7 +51,7 @@ class ObjectMeta:
     def stored_as(self, blob: str) -> ObjectMeta:
         """This version with its bytes at ``blob``: what every commit hands back. A copy of the
         fields, since ``dataclasses.replace`` runs ``__init__`` again (4 us of a 4 KiB PUT)."""
-        copy = object.__new__(ObjectMeta)
+        copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__, blob=blob)
         return copy
 
