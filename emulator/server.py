@@ -282,9 +282,11 @@ def serve_gunicorn(
     """Serve ``load()``'s WSGI app on ``listener`` under gunicorn (gthread) until a signal.
 
     ``load`` runs in each worker after the fork, so no SQLite connection or file lock crosses a
-    fork. ``on_ready`` runs once, in the first worker that has loaded the app: from then on
-    connections are answered. SIGINT and SIGTERM stop it; returns the exit status (0).
-    ``pin_workers``: each worker on a CPU of its own (:mod:`emulator.cpu_pinning`).
+    fork. ``on_ready`` runs once every worker has loaded the app: from then on connections are
+    answered, and no worker's start-up (its sweep of unreferenced blobs among it) is still to
+    touch the data dir, so a tool may work on it from the line on. SIGINT and SIGTERM stop it;
+    returns the exit status (0). ``pin_workers``: each worker on a CPU of its own
+    (:mod:`emulator.cpu_pinning`).
 
     gunicorn's own lines go through the ``ossemu`` logger's handler (so ``--log-format json``
     covers them); its start-up and shutdown chatter ("Booting worker") shows at ``DEBUG`` only.
@@ -305,7 +307,7 @@ def serve_gunicorn(
     # gunicorn writes its own Server header and drops the app's; OSS clients see "AliyunOSS".
     gunicorn.http.wsgi.SERVER = "AliyunOSS"
     gunicorn_patches.apply()
-    ready = multiprocessing.get_context("fork").Value("b", 0)
+    started = multiprocessing.get_context("fork").Value("i", 0)
     master = os.getpid()
     cpus = CpuPlan(allowed_cpus() if pin_workers else [], start=master)
 
@@ -318,11 +320,10 @@ def serve_gunicorn(
         pin(worker.ossemu_cpu)
 
     def post_worker_init(worker: Any) -> None:
-        with ready.get_lock():
-            if not ready.value:
-                ready.value = 1
-                if on_ready is not None:
-                    on_ready()
+        with started.get_lock():
+            started.value += 1  # a worker started again later counts past ``workers``
+            if started.value == workers and on_ready is not None:
+                on_ready()
 
     def worker_exit(server: Any, worker: Any) -> None:
         app = getattr(worker, "wsgi", None)

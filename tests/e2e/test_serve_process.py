@@ -203,6 +203,22 @@ def test_serve_runs_each_worker_on_a_cpu_of_its_own(tmp_path, pinned):
         assert placed == [cpus, cpus]
 
 
+def test_the_line_comes_once_every_worker_has_started(tmp_path):
+    """Each worker's start-up sweeps unreferenced blobs out of the data dir: a tool that reads
+    the line and then works on the data dir (``ossemu fsck``, a test that damages it on
+    purpose) must not race the last worker's sweep."""
+    data_dir = tmp_path / "data"
+    proc, _ = start(data_dir, "--workers", "2")
+    try:
+        workers = _children(proc.pid)
+        index = os.path.realpath(data_dir / "index.sqlite3")
+        assert len(workers) == 2
+        assert all(index in _open_files(pid) for pid in workers)
+    finally:
+        code, err = stop(proc)
+    assert code == 0 and "Traceback" not in err
+
+
 def test_a_worker_that_dies_is_replaced_on_the_cpu_it_left(tmp_path):
     cpus = os.sched_getaffinity(0)
     proc, url = start(tmp_path / "data", "--workers", "2")
@@ -253,3 +269,13 @@ def _children(pid: int) -> list[int]:
             if int(fields[1]) == pid:
                 found.append(int(entry))
     return found
+
+
+def _open_files(pid: int) -> set[str]:
+    names = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            names.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            continue
+    return names
