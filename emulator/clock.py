@@ -57,16 +57,20 @@ class SharedClock(Clock):
         except BaseException:
             os.close(self._fd)
             raise
+        self._closed_at = 0.0  # the offset when closed: what a request still finishing reads
 
     def now(self) -> float:
         return time.time() + self.offset
 
     @property
     def offset(self) -> float:
-        for _ in range(5):
-            value = _decode(self._map[:_WIDTH])
-            if value is not None:
-                return value
+        try:
+            for _ in range(5):
+                value = _decode(self._map[:_WIDTH])
+                if value is not None:
+                    return value
+        except ValueError:  # the mapping is closed: a request finishing while its app shuts down
+            return self._closed_at
         return 0.0  # a damaged file: fall back to the wall clock rather than fail requests
 
     def set_offset(self, seconds: float) -> float:
@@ -81,6 +85,8 @@ class SharedClock(Clock):
         return self.set_offset(self.offset + seconds)
 
     def close(self) -> None:
+        if not self._map.closed:
+            self._closed_at = self.offset
         self._map.close()
         os.close(self._fd)
 

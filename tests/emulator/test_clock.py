@@ -41,3 +41,13 @@ def test_a_damaged_clock_file_reads_as_wall_time_instead_of_failing_requests(tmp
     assert SharedClock(tmp_path / "clock").offset == 0.0
     (tmp_path / "clock").write_bytes(b"\xff" * 48)
     assert SharedClock(tmp_path / "clock").offset == 0.0
+
+
+def test_a_request_finishing_after_its_app_closed_reads_the_moved_time(tmp_path):
+    """A server thread may still answer while its app shuts down: it gets the clock as it was
+    at the close, never a ``ValueError`` from the closed mapping."""
+    clock = SharedClock(tmp_path / "clock")
+    clock.set_offset(3600.0)
+    clock.close()
+    assert clock.offset == 3600.0
+    assert abs(clock.now() - (time.time() + 3600.0)) < 5
