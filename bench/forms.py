@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .procs import HOST
 
@@ -59,10 +60,28 @@ def sign(url: str, key_id: str, secret: str, bucket: str, prefix: str) -> Signed
     from ossemu.client import Client
 
     with Client(url, key_id, secret) as c:
-        form = c.get_bucket(bucket).post_object_form(
-            key_prefix=prefix, expires=6 * 3600, signature_version="v1"
-        )
-    return SignedForm(dict(form.fields), f"bench-{uuid.uuid4().hex}")
+        fields = _policy_fields(c.get_bucket(bucket), prefix)
+    return SignedForm(fields, f"bench-{uuid.uuid4().hex}")
+
+
+def bodies_with_own_policies(
+    form: SignedForm, url: str, key_id: str, secret: str, bucket: str, keys: list[str], data: bytes
+) -> list[bytes]:
+    """A 4 KiB form body per key, each under a policy of its own (for that key alone), in
+    ``form``'s boundary: the emulator keeps decoded policies, so no body here finds its policy
+    decoded already, the worst case for a page that never reuses one."""
+    from ossemu.client import Client
+
+    with Client(url, key_id, secret) as c:
+        handle = c.get_bucket(bucket)
+        return [
+            SignedForm(_policy_fields(handle, key), form.boundary).body(key, data) for key in keys
+        ]
+
+
+def _policy_fields(bucket: Any, prefix: str) -> dict[str, str]:
+    form = bucket.post_object_form(key_prefix=prefix, expires=6 * 3600, signature_version="v1")
+    return dict(form.fields)
 
 
 def post_file(port: int, target: str, form: SignedForm, key: str, path: Path) -> float:

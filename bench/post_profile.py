@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .forms import SignedForm, sign
+from .forms import SignedForm, bodies_with_own_policies, sign
 from .peers import KEY_ID, SECRET
 from .signing import Targets
 
@@ -124,12 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         form = _form(f"http://{HOST}")
         puts = [targets.path("PUT", "prof", f"obj-{i:05d}") for i in range(1000)]
         # A policy per key, as the bench's loads sign them: none is found already decoded.
-        bodies = [
-            SignedForm(
-                sign(f"http://{HOST}", KEY_ID, SECRET, "prof", key).fields, form.boundary
-            ).body(key, DATA)
-            for key in (f"post/obj-{i:05d}" for i in range(1000))
-        ]
+        keys = [f"post/obj-{i:05d}" for i in range(1000)]
+        bodies = bodies_with_own_policies(
+            form, f"http://{HOST}", KEY_ID, SECRET, "prof", keys, DATA
+        )
         put = _caller(app, lambda i: _environ("PUT", puts[i % 1000], DATA))
         post = _caller(
             app, lambda i: _environ("POST", "/prof", bodies[i % 1000], form.content_type)

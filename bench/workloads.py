@@ -118,14 +118,9 @@ def post_forms(peer: Peer, s: Settings, results: Results, source: Path) -> None:
     form = forms.sign(peer.url, KEY_ID, SECRET, bucket, "post/")
     keys = [f"obj-{i:05d}" for i in range(SMALL_KEYS)]
     data = b"x" * SMALL
-    # A policy of its own for each key, so that no form finds its policy already decoded (the
-    # emulator keeps decoded policies, which a page reusing one policy gains from): the worst case.
-    bodies = [
-        forms.SignedForm(
-            forms.sign(peer.url, KEY_ID, SECRET, bucket, f"post/{k}").fields, form.boundary
-        ).body(f"post/{k}", data)
-        for k in keys
-    ]
+    bodies = forms.bodies_with_own_policies(
+        form, peer.url, KEY_ID, SECRET, bucket, [f"post/{k}" for k in keys], data
+    )
     loads = {
         "PUT": (peer.targets.paths("PUT", bucket, keys), None, peer.targets.headers),
         "POST": (
